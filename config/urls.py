@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import SimpleRouter
+
+from rebuttal.api import CaseViewSet, PolicyView
+from workflow.api import CaseTransitionView
+
+router = SimpleRouter()
+router.register("cases", CaseViewSet, basename="case")
+
+api_v1 = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("cases/<int:pk>/transitions/<str:name>/", CaseTransitionView.as_view(), name="case-transition"),
+    path("policy/", PolicyView.as_view(), name="policy"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"), namespace="v1")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]

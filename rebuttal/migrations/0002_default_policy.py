@@ -1,0 +1,17 @@
+"""Publish policy version 1 with the rulebook's defaults."""
+
+from django.db import migrations
+
+from rebuttal.policy_defaults import DEFAULT_POLICY
+
+
+def publish_defaults(apps, schema_editor):
+    Policy = apps.get_model("rebuttal", "Policy")
+    if not Policy.objects.exists():
+        Policy.objects.create(version=1, note="Rulebook defaults", **DEFAULT_POLICY)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("rebuttal", "0001_case_policy_audit")]
+
+    operations = [migrations.RunPython(publish_defaults, migrations.RunPython.noop)]

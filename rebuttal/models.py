@@ -1,0 +1,485 @@
+"""The rebuttal case, its state machine, the versioned policy and the audit trail.
+
+Transition methods only set fields: services (``rebuttal/services.py``) lock the
+row, call them, save and record the event in one transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
+from simple_history.models import HistoricalRecords
+
+from rebuttal import clocks, permissions
+from rebuttal.audit import AppendOnlyHistoricalQuerySet, AppendOnlyModel, AppendOnlyQuerySet
+
+
+class Status(models.TextChoices):
+    """The lifecycle states; their values are part of the public interface."""
+
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    SCREENING = "screening", _("Receivability check")
+    NOT_RECEIVABLE = "not_receivable", _("Not receivable")
+    AWAITING_ASSIGNMENT = "awaiting_assignment", _("Awaiting reviewer assignment")
+    REVIEWER_INVITED = "reviewer_invited", _("Reviewer invited")
+    UNDER_REVIEW = "under_review", _("Under review")
+    RECOMMENDATION_SUBMITTED = "recommendation_submitted", _("Recommendation submitted")
+    AWAITING_ENDORSEMENT = "awaiting_endorsement", _("Awaiting endorsement")
+    AWAITING_DECISION = "awaiting_decision", _("Awaiting decision")
+    DECIDED = "decided", _("Decided")
+    CLOSED = "closed", _("Closed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+TERMINAL_STATES = frozenset({Status.NOT_RECEIVABLE, Status.CLOSED, Status.WITHDRAWN})
+WITHDRAWABLE_STATES = [
+    Status.SUBMITTED,
+    Status.SCREENING,
+    Status.AWAITING_ASSIGNMENT,
+    Status.REVIEWER_INVITED,
+    Status.UNDER_REVIEW,
+]
+
+
+class ContractType(models.TextChoices):
+    PERMANENT = "permanent", _("Permanent appointment")
+    CONTINUING = "continuing", _("Continuing appointment")
+    FIXED_TERM = "fixed_term", _("Fixed-term appointment")
+    TEMPORARY = "temporary", _("Temporary appointment")
+    ICA = "ica", _("Individual contractor agreement")
+
+
+class Language(models.TextChoices):
+    EN = "en", "English"
+    FR = "fr", "Français"
+    ES = "es", "Español"
+
+
+class Recommendation(models.TextChoices):
+    MAINTAIN = "maintain", _("Maintain the rating")
+    REVISE = "revise", _("Revise the rating")
+
+
+class Policy(AppendOnlyModel):
+    """One version of every policy default of the rulebook.
+
+    Versions are append-only: publishing a change inserts a new version, so a
+    case screened under version N can always be re-checked under version N.
+    """
+
+    version = models.PositiveIntegerField(unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(max_length=500, blank=True)
+    # [{"key": "exceeds", "label": "Exceeds expectations"}, ...], highest first.
+    rating_scale = models.JSONField()
+    rebuttable_ratings = models.JSONField()
+    filing_window_days = models.PositiveIntegerField()
+    eligible_contract_types = models.JSONField()
+    fixed_term_min_months = models.PositiveIntegerField()
+    # {"receivability": {"days": 5, "unit": "business"}, ...}
+    stage_targets = models.JSONField()
+    case_target_days = models.PositiveIntegerField()
+    reminder_thresholds = models.JSONField()
+    invitation_expiry_days = models.PositiveIntegerField()
+    supervisor_comment_days = models.PositiveIntegerField()
+    management_evaluation_days = models.PositiveIntegerField()
+    small_count_threshold = models.PositiveIntegerField()
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "policies"
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"Policy v{self.version}"
+
+    @property
+    def rating_keys(self) -> list[str]:
+        return [item["key"] for item in self.rating_scale]
+
+    def rating_label(self, key: str | None) -> str:
+        for item in self.rating_scale:
+            if item["key"] == key:
+                return item["label"]
+        return key or ""
+
+
+class ReferenceCounter(models.Model):
+    """Last reference number handed out per year (row-locked while incremented)."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+def _may(name: str):  # noqa: ANN202 - returns a django-fsm permission callable
+    def check(case: RebuttalCase, user: Any) -> bool:
+        return permissions.may_perform(case, user, name)
+
+    check.__name__ = f"may_{name}"
+    return check
+
+
+class RebuttalCase(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """A request to rebut the overall rating of one performance appraisal."""
+
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="rebuttal_cases"
+    )
+    status = FSMField(
+        default=Status.DRAFT, choices=Status.choices, protected=True, db_index=True, max_length=32
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    # Intake, as filed by the requester.
+    appraisal_cycle = models.PositiveIntegerField()
+    original_rating = models.CharField(max_length=40)
+    appraisal_signed_on = models.DateField()
+    first_reporting_officer_email = models.EmailField()
+    second_reporting_officer_email = models.EmailField()
+    office = models.CharField(max_length=120)
+    region = models.CharField(max_length=120)
+    contract_type = models.CharField(max_length=20, choices=ContractType.choices)
+    appointment_months = models.PositiveIntegerField(null=True, blank=True)
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.EN)
+    statement = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # Stage clock: when the current stage began and when it is due.
+    stage_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    stage_due_on = models.DateField(null=True, blank=True, db_index=True, editable=False)
+
+    # Receivability: the policy version the case was screened under, and the outcome.
+    policy = models.ForeignKey(Policy, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    receivability_result = models.JSONField(null=True, blank=True, editable=False)
+    override_justification = models.TextField(blank=True, editable=False)
+    not_receivable_reason = models.TextField(blank=True, editable=False)
+    withdrawn_from = models.CharField(max_length=32, blank=True, editable=False)
+    withdrawal_reason = models.TextField(blank=True, editable=False)
+
+    # Review: the account holding the review now (the pool record lives in reviewers/).
+    reviewer_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    findings = models.TextField(blank=True, editable=False)
+    recommendation = models.CharField(
+        max_length=10, choices=Recommendation.choices, blank=True, editable=False
+    )
+    recommended_rating = models.CharField(max_length=40, blank=True, editable=False)
+    recommendation_reasons = models.TextField(blank=True, editable=False)
+
+    # Endorsement and decision.
+    endorsement_comment = models.TextField(blank=True, editable=False)
+    final_rating = models.CharField(max_length=40, blank=True, editable=False)
+    follows_recommendation = models.BooleanField(null=True, blank=True, editable=False)
+    decision_reasons = models.TextField(blank=True, editable=False)
+    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # Head of this case's event hash chain, kept on the (locked) case row so that
+    # appending an event needs no extra read.
+    event_count = models.PositiveIntegerField(default=0, editable=False)
+    last_event_hash = models.CharField(max_length=64, blank=True, editable=False)
+
+    history = HistoricalRecords(
+        excluded_fields=["event_count", "last_event_hash"],
+        historical_queryset=AppendOnlyHistoricalQuerySet,
+        bases=[AppendOnlyModel],
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["requester", "appraisal_cycle"]),
+            models.Index(fields=["-created_at", "-id"], name="case_newest_first"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=Status.values), name="case_status_is_known"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Every write of an existing case bumps the version clients use for
+        # optimistic concurrency (the API's ``version`` field).
+        if not self._state.adding:
+            self.version += 1
+        super().save(*args, **kwargs)
+
+    # --- helpers used by transitions -------------------------------------
+
+    def _enter_stage(self, policy: Policy, status: str) -> None:
+        now = timezone.now()
+        self.stage_started_at = now
+        self.stage_due_on = clocks.stage_due_on(policy, status, now)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATES
+
+    @property
+    def is_overdue(self) -> bool:
+        return bool(self.stage_due_on and self.stage_due_on < timezone.localdate())
+
+    # --- transitions (set fields only) -----------------------------------
+
+    @transition(field=status, source=Status.DRAFT, target=Status.SUBMITTED, permission=_may("submit"))
+    def submit(self, *, policy: Policy) -> None:
+        self.submitted_at = timezone.now()
+        self._enter_stage(policy, Status.SUBMITTED)
+
+    @transition(
+        field=status,
+        source=Status.SUBMITTED,
+        target=Status.SCREENING,
+        permission=_may("start_screening"),
+    )
+    def start_screening(self, *, policy: Policy) -> None:
+        # The case is screened under the policy in force now, whatever comes later.
+        self.policy = policy
+
+    @transition(
+        field=status,
+        source=Status.SCREENING,
+        target=Status.AWAITING_ASSIGNMENT,
+        permission=_may("accept_receivable"),
+    )
+    def accept_receivable(
+        self, *, policy: Policy, result: list[dict[str, Any]], override_justification: str
+    ) -> None:
+        self.receivability_result = result
+        self.override_justification = override_justification
+        self._enter_stage(policy, Status.AWAITING_ASSIGNMENT)
+
+    @transition(
+        field=status,
+        source=Status.SCREENING,
+        target=Status.NOT_RECEIVABLE,
+        permission=_may("reject_not_receivable"),
+    )
+    def reject_not_receivable(self, *, policy: Policy, result: list[dict[str, Any]], reason: str) -> None:
+        self.receivability_result = result
+        self.not_receivable_reason = reason
+        self._close()
+
+    @transition(
+        field=status,
+        source=Status.AWAITING_ASSIGNMENT,
+        target=Status.REVIEWER_INVITED,
+        permission=_may("invite_reviewer"),
+    )
+    def invite_reviewer(self, *, policy: Policy, reviewer_user: Any) -> None:
+        self.reviewer_user = reviewer_user
+        self._enter_stage(policy, Status.REVIEWER_INVITED)
+
+    @transition(
+        field=status,
+        source=Status.REVIEWER_INVITED,
+        target=Status.UNDER_REVIEW,
+        permission=_may("reviewer_accept"),
+    )
+    def reviewer_accept(self, *, policy: Policy) -> None:
+        self._enter_stage(policy, Status.UNDER_REVIEW)
+
+    @transition(
+        field=status,
+        source=Status.REVIEWER_INVITED,
+        target=Status.AWAITING_ASSIGNMENT,
+        permission=_may("reviewer_decline"),
+    )
+    def reviewer_decline(self, *, policy: Policy) -> None:
+        self.reviewer_user = None
+        self._enter_stage(policy, Status.AWAITING_ASSIGNMENT)
+
+    @transition(
+        field=status,
+        source=Status.REVIEWER_INVITED,
+        target=Status.AWAITING_ASSIGNMENT,
+        permission=_may("invitation_expire"),
+    )
+    def invitation_expire(self, *, policy: Policy) -> None:
+        self.reviewer_user = None
+        self._enter_stage(policy, Status.AWAITING_ASSIGNMENT)
+
+    @transition(
+        field=status,
+        source=Status.UNDER_REVIEW,
+        target=Status.AWAITING_ASSIGNMENT,
+        permission=_may("release_reviewer"),
+    )
+    def release_reviewer(self, *, policy: Policy) -> None:
+        self.reviewer_user = None
+        self._enter_stage(policy, Status.AWAITING_ASSIGNMENT)
+
+    @transition(
+        field=status,
+        source=Status.UNDER_REVIEW,
+        target=Status.RECOMMENDATION_SUBMITTED,
+        permission=_may("submit_recommendation"),
+    )
+    def submit_recommendation(
+        self,
+        *,
+        policy: Policy,
+        findings: str,
+        recommendation: str,
+        recommended_rating: str,
+        reasons: str,
+    ) -> None:
+        self.findings = findings
+        self.recommendation = recommendation
+        self.recommended_rating = recommended_rating
+        self.recommendation_reasons = reasons
+        self._enter_stage(policy, Status.RECOMMENDATION_SUBMITTED)
+
+    @transition(
+        field=status,
+        source=Status.RECOMMENDATION_SUBMITTED,
+        target=Status.AWAITING_ENDORSEMENT,
+        permission=_may("forward_for_endorsement"),
+    )
+    def forward_for_endorsement(self, *, policy: Policy) -> None:
+        self._enter_stage(policy, Status.AWAITING_ENDORSEMENT)
+
+    @transition(
+        field=status,
+        source=[Status.RECOMMENDATION_SUBMITTED, Status.AWAITING_ENDORSEMENT],
+        target=Status.UNDER_REVIEW,
+        permission=_may("return_to_reviewer"),
+    )
+    def return_to_reviewer(self, *, policy: Policy) -> None:
+        self._enter_stage(policy, Status.UNDER_REVIEW)
+
+    @transition(
+        field=status,
+        source=Status.AWAITING_ENDORSEMENT,
+        target=Status.AWAITING_DECISION,
+        permission=_may("endorse"),
+    )
+    def endorse(self, *, policy: Policy, comment: str) -> None:
+        self.endorsement_comment = comment
+        self._enter_stage(policy, Status.AWAITING_DECISION)
+
+    @transition(
+        field=status,
+        source=Status.AWAITING_DECISION,
+        target=Status.DECIDED,
+        permission=_may("decide"),
+    )
+    def decide(
+        self, *, policy: Policy, final_rating: str, follows_recommendation: bool, reasons: str
+    ) -> None:
+        # The final rating replaces the original for the HR system of record;
+        # the original stays on the case.
+        self.final_rating = final_rating
+        self.follows_recommendation = follows_recommendation
+        self.decision_reasons = reasons
+        self.decided_at = timezone.now()
+        self._enter_stage(policy, Status.DECIDED)
+
+    @transition(
+        field=status,
+        source=Status.DECIDED,
+        target=Status.CLOSED,
+        permission=_may("issue_outcome"),
+    )
+    def issue_outcome(self, *, policy: Policy) -> None:
+        self._close()
+
+    @transition(
+        field=status,
+        source=WITHDRAWABLE_STATES,
+        target=Status.WITHDRAWN,
+        permission=_may("withdraw"),
+    )
+    def withdraw(self, *, policy: Policy, reason: str) -> None:
+        self.withdrawn_from = self.status
+        self.withdrawal_reason = reason
+        self.reviewer_user = None
+        self._close()
+
+    def _close(self) -> None:
+        self.closed_at = timezone.now()
+        self.stage_started_at = None
+        self.stage_due_on = None
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    UPDATED = "updated", _("Updated")
+    TRANSITION = "transition", _("Status changed")
+    DELETED = "deleted", _("Draft deleted")
+    VIEWED = "viewed", _("Opened")
+
+
+class CaseEvent(AppendOnlyModel):
+    """One entry of a case's audit trail, hash-chained to the one before it."""
+
+    case = models.ForeignKey(RebuttalCase, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    transition = models.CharField(max_length=40, blank=True)
+    from_status = models.CharField(max_length=32, blank=True)
+    to_status = models.CharField(max_length=32, blank=True)
+    reason = models.TextField(blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    policy_version = models.PositiveIntegerField(null=True, blank=True)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["case_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "seq"], name="case_event_seq_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}#{self.seq} {self.kind} {self.transition}".strip()
+
+
+class CaseAccess(AppendOnlyModel):
+    """Who opened a case, and when (read access is part of the record too)."""
+
+    case = models.ForeignKey(RebuttalCase, on_delete=models.PROTECT, related_name="accesses")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    what = models.CharField(max_length=40, default="case")
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["case_id", "at", "id"]
+        verbose_name_plural = "case accesses"
+
+    def __str__(self) -> str:
+        return f"{self.case_id} opened by {self.actor_id} at {self.at:%Y-%m-%d %H:%M}"
