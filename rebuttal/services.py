@@ -150,6 +150,12 @@ def case_create(*, requester: Any, data: dict[str, Any], client_ip: str | None =
     case.created_at = now
     case.reference = _next_reference(timezone.localtime(now).year)
     case._history_user = requester
+    try:
+        case.save()
+    except IntegrityError as exc:  # pragma: no cover - the counter makes this unreachable
+        raise ValidationError({"reference": ["Could not allocate a reference; try again."]}) from exc
+    # The first event's hash covers the case id, so it is built once the row exists;
+    # the chain head is then stored without a second history row or version bump.
     event = _prepare_event(
         case,
         actor=requester,
@@ -158,11 +164,10 @@ def case_create(*, requester: Any, data: dict[str, Any], client_ip: str | None =
         policy_version=policy.version,
         client_ip=client_ip,
     )
-    try:
-        case.save()
-    except IntegrityError as exc:  # pragma: no cover - the counter makes this unreachable
-        raise ValidationError({"reference": ["Could not allocate a reference; try again."]}) from exc
     event.save()
+    RebuttalCase.objects.filter(pk=case.pk).update(
+        event_count=case.event_count, last_event_hash=case.last_event_hash
+    )
     return case
 
 

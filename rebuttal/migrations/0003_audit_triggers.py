@@ -31,7 +31,8 @@ $$ LANGUAGE plpgsql;
 def install(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(FUNCTION)
+    # params=None: the function body's '%' placeholders are PL/pgSQL's, not the driver's.
+    schema_editor.execute(FUNCTION, params=None)
     for table in AUDIT_TABLES:
         schema_editor.execute(
             f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
