@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
 from rebuttal.models import CaseAccess, CaseEvent, Policy, RebuttalCase
+from rebuttal.services import case_record_access
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -42,8 +44,24 @@ class RebuttalCaseAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_select_related = ["requester"]
     date_hierarchy = "created_at"
 
-    def has_view_permission(self, request: Any, obj: Any = None) -> bool:
-        return request.user.is_superuser or super().has_view_permission(request, obj)
+    def change_view(self, request: Any, object_id: str, form_url: str = "", extra_context: Any = None) -> Any:
+        # Opening a case in the admin is a read like any other: it is logged.
+        case = RebuttalCase.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+        if case is not None and self.has_view_permission(request, case):
+            case_record_access(
+                case=case, actor=request.user, what="admin", client_ip=request.META.get("REMOTE_ADDR")
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_form_view(
+        self, request: Any, object_id: str, version_id: str, extra_context: Any = None
+    ) -> Any:
+        # SIMPLE_HISTORY_REVERT_DISABLED only hides the Revert button: the view still
+        # processes a POST (today it ends in a 500 on the protected status field).
+        # History is evidence; refuse the write outright.
+        if request.method != "GET":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 @admin.register(CaseEvent)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -29,6 +30,18 @@ HANDLER_FIELDS = frozenset(
         "endorsement_comment",
     }
 )
+
+
+# Choice-like values that stay empty until a later stage sets them.
+OPTIONAL_CHOICES = ("final_rating", "recommendation", "recommended_rating", "withdrawn_from")
+
+
+def _nullify_unset(data: dict[str, Any]) -> dict[str, Any]:
+    """A value not given yet is null, not an empty string."""
+    for name in OPTIONAL_CHOICES:
+        if data.get(name) == "":
+            data[name] = None
+    return data
 
 
 class CaseIntakeSerializer(serializers.Serializer):
@@ -81,6 +94,9 @@ class CaseListSerializer(serializers.ModelSerializer):
             "is_overdue",
         ]
         read_only_fields = fields
+
+    def to_representation(self, case: RebuttalCase) -> dict[str, Any]:
+        return _nullify_unset(super().to_representation(case))
 
 
 class CaseSerializer(serializers.ModelSerializer):
@@ -152,7 +168,7 @@ class CaseSerializer(serializers.ModelSerializer):
         if not handler:
             for name in HANDLER_FIELDS:
                 data.pop(name, None)
-        return data
+        return _nullify_unset(data)
 
 
 class RuleResultSerializer(serializers.Serializer):
@@ -162,7 +178,8 @@ class RuleResultSerializer(serializers.Serializer):
 
 
 class TimelineEntrySerializer(serializers.Serializer):
-    at = serializers.DateTimeField()
+    # The contract gives event times in UTC, whatever TIME_ZONE the service runs in.
+    at = serializers.DateTimeField(default_timezone=dt.UTC)
     actor = serializers.CharField()
     kind = serializers.CharField()
     transition = serializers.CharField()

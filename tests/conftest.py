@@ -15,6 +15,13 @@ from rebuttal.permissions import ROLE_GROUPS
 from tests.factories import UserFactory, ensure_default_policy
 
 
+def pytest_configure(config):  # noqa: ANN001
+    from django.conf import settings
+
+    # Hashing test passwords with PBKDF2 costs ~0.3 s per user; tests need no strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _allow_truncate(sender, connection, **kwargs):  # noqa: ANN001, ANN003
     # The audit triggers refuse TRUNCATE; the test database is reset with it
     # between transactional tests, so allow it in this process only.

@@ -117,7 +117,11 @@ class Command(BaseCommand):
         for i in range(1, 13):
             user, created = User.objects.get_or_create(
                 username=f"staff{i:02d}",
-                defaults={"email": f"staff{i:02d}@example.org", "first_name": "Staff", "last_name": f"{i:02d}"},
+                defaults={
+                    "email": f"staff{i:02d}@example.org",
+                    "first_name": "Staff",
+                    "last_name": f"{i:02d}",
+                },
             )
             if created:
                 user.set_unusable_password()
