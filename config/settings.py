@@ -127,17 +127,23 @@ LOGIN_URL = "admin:login"
 # History is evidence: nobody may roll a case back through the admin.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
+# Database sessions whose key is checked first: a NUL in the cookie made
+# PostgreSQL fail with a 500.
+SESSION_ENGINE = "rebuttal.sessions"
+
 # --- API ------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first, so an anonymous call gets 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's, refusing a key PostgreSQL cannot hold (NUL) before the query.
+        "rebuttal.api_auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        # DRF's, answering 400 (not 500) to a document nested too deeply.
+        "rebuttal.api_parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -49,6 +49,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return _bad_input(errors)
     if isinstance(exc, exceptions.ValidationError):
         return _bad_input(exc.detail)
+    # Django answers these with an HTML 400; the API answers in its own format.
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {"detail": "The request body is too large."}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+        )
+    if isinstance(exc, SuspiciousOperation):  # e.g. too many form fields
+        return Response(
+            {"detail": f"The request could not be read: {exc}"}, status=status.HTTP_400_BAD_REQUEST
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found.")
     elif isinstance(exc, PermissionDenied):

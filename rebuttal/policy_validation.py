@@ -74,13 +74,13 @@ def validate_policy_values(values: Any) -> dict[str, Any]:
     if (
         "rebuttable_ratings" in values
         and keys
-        and not (isinstance(rebuttable, list) and rebuttable and set(rebuttable) <= set(keys))
+        and not (isinstance(rebuttable, list) and rebuttable and all(key in keys for key in rebuttable))
     ):
         errors["rebuttable_ratings"] = ["A non-empty list of keys from the rating scale."]
 
     contract_types = values.get("eligible_contract_types")
     if "eligible_contract_types" in values and not (
-        isinstance(contract_types, list) and set(contract_types) <= set(ContractType.values)
+        isinstance(contract_types, list) and all(kind in ContractType.values for kind in contract_types)
     ):
         errors["eligible_contract_types"] = [
             "A list of contract types among: " + ", ".join(ContractType.values) + "."

@@ -1,0 +1,58 @@
+"""``python -m bench``: build a throw-away database, run both benchmarks, report.
+
+Set ``DATABASE_URL`` to run on PostgreSQL (a ``rebuttal_bench`` database is
+created on that server and dropped afterwards); otherwise a temporary SQLite file
+is used. The developer's own database is never opened.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import django
+from django.core.management import call_command
+
+from bench import database as bench_database
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    database = bench_database.prepare()
+    try:
+        _setup_django()
+        _run(database)
+    finally:
+        database.drop()
+    return 0
+
+
+def _setup_django() -> None:
+    # With DEBUG on, Django keeps every query in memory: a cost production never pays.
+    os.environ["DEBUG"] = "0"
+    django.setup()
+    call_command("migrate", verbosity=0)
+
+
+def _run(database: bench_database.BenchDatabase) -> None:
+    # Imported after django.setup(): these modules import models.
+    from bench import case_list, data, report, transitions
+
+    started = time.perf_counter()
+    report.header(database)
+    people = data.create_people()
+    report.say(f"measuring the case list with {case_list.SMALL:,} then {case_list.LARGE:,} cases ...")
+    small, large = case_list.run(people)
+    report.list_line(small, large)
+    report.say(f"measuring {transitions.TRANSITION} through the service and as raw SQL ...")
+    figures = transitions.run(people)
+    report.transition_line(figures)
+    report.summary(database, figures, small, large)
+    path = report.write_json(database, figures, small, large)
+    report.say(f"results written to {path.relative_to(path.parent.parent)}")
+    report.say(f"bench took {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""What the bench prints, and the JSON file it leaves in ``var/``."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+import django
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from bench import case_list, transitions
+from bench.case_list import ListFigures
+from bench.database import BenchDatabase
+from bench.timing import median_cpu
+from bench.transitions import TransitionFigures
+
+RESULTS_FILE = Path(settings.BASE_DIR) / "var" / "bench-results.json"
+
+
+def say(line: str = "") -> None:
+    print(line, flush=True)
+
+
+def header(database: BenchDatabase) -> None:
+    say("Rebuttal service benchmark")
+    say(f"database:  {database.description}")
+    say(f"           connections kept {settings.DATABASES['default']['CONN_MAX_AGE']} s (CONN_MAX_AGE)")
+    say(f"software:  Python {platform.python_version()}, Django {django.get_version()}, {_server()}")
+    say(f"machine:   {os.cpu_count()} CPUs")
+    say()
+
+
+def _server() -> str:
+    if connection.vendor == "postgresql":
+        return f"PostgreSQL server {connection.pg_version // 10000}.{connection.pg_version % 10000}"
+    import sqlite3
+
+    return f"SQLite {sqlite3.sqlite_version}"
+
+
+def transition_line(figures: TransitionFigures) -> None:
+    say(
+        f"transition: ORM service {figures.orm_ms:.2f} ms, raw SQL {figures.raw_ms:.2f} ms, "
+        f"ratio {figures.ratio:.2f}x"
+    )
+    detail = figures.as_dict()
+    # On PostgreSQL the server does part of the work in its own process, which process_time() misses.
+    whose = "this process" if connection.vendor == "sqlite" else "this process (PostgreSQL's own not counted)"
+    say(
+        f"  ({transitions.TRANSITION}, CPU of {whose} per transition, median of "
+        f"{transitions.BATCHES} batches of {transitions.BATCH_SIZE}; wall clock "
+        f"{detail['orm_service_wall_ms']:.2f} ms vs {detail['raw_sql_wall_ms']:.2f} ms)"
+    )
+
+
+def list_line(small: ListFigures, large: ListFigures) -> None:
+    say(
+        f"case list: {small.cases:,} cases {small.median_ms:.2f} ms, {large.cases:,} cases "
+        f"{large.median_ms:.2f} ms, ratio {list_ratio(small, large):.2f}x"
+    )
+    say(
+        f"  (GET {case_list.URL} as an HR specialist, default page of {large.page_rows} rows, "
+        f"median of {case_list.REQUESTS} requests after {case_list.WARMUP} warm-up;"
+    )
+    say(
+        f"   HR sees {small.visible:,} and {large.visible:,} of the cases; CPU of this process per request "
+        f"{median_cpu(small.samples):.2f} ms vs {median_cpu(large.samples):.2f} ms)"
+    )
+
+
+def list_ratio(small: ListFigures, large: ListFigures) -> float:
+    return large.median_ms / small.median_ms
+
+
+def summary(
+    database: BenchDatabase, figures: TransitionFigures, small: ListFigures, large: ListFigures
+) -> None:
+    rows = [
+        ("transition", "ORM service / raw SQL, CPU per transition", figures.ratio),
+        ("case list", f"{large.cases:,} / {small.cases:,} cases, median latency", list_ratio(small, large)),
+    ]
+    say()
+    say(f"== summary ({database.vendor}) ==")
+    for name, what, ratio in rows:
+        say(f"{name:<12}{what:<46}{ratio:6.2f}x")
+
+
+def _rounded(value: Any) -> Any:
+    """``value`` with every float rounded to microseconds (figures are in milliseconds)."""
+    if isinstance(value, float):
+        return round(value, 3)
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rounded(item) for item in value]
+    return value
+
+
+def write_json(
+    database: BenchDatabase, figures: TransitionFigures, small: ListFigures, large: ListFigures
+) -> Path:
+    """Write every figure of the run to ``var/bench-results.json``; return its path."""
+    results: dict[str, Any] = {
+        "run_at": timezone.now().isoformat(),
+        "database": {"vendor": database.vendor, "description": database.description, "server": _server()},
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "cpus": os.cpu_count(),
+        "transition": figures.as_dict(),
+        "case_list": {
+            "url": case_list.URL,
+            "small": small.as_dict(),
+            "large": large.as_dict(),
+            "ratio": list_ratio(small, large),
+        },
+        "summary": {"transition_ratio": figures.ratio, "case_list_ratio": list_ratio(small, large)},
+    }
+    RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS_FILE.write_text(json.dumps(_rounded(results), indent=2) + "\n")
+    return RESULTS_FILE
