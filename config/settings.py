@@ -162,6 +162,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ContractTypeEnum": "rebuttal.models.ContractType",
+        "LanguageEnum": "rebuttal.models.Language",
+        "StatusEnum": "rebuttal.models.Status",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------

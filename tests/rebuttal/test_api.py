@@ -598,3 +598,11 @@ def test_the_api_docs_page_is_served(api):
     response = api.get("/api/docs/")
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
+
+
+def test_the_openapi_schema_generates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--fail-on-warn", "--file", str(target))
+    assert "/api/v1/cases/{id}/transitions/{name}/" in target.read_text()
