@@ -397,6 +397,8 @@ class RebuttalCase(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         self.follows_recommendation = follows_recommendation
         self.decision_reasons = reasons
         self.decided_at = timezone.now()
+        # The review is finished: the reviewer's access to the case ends.
+        self.reviewer_user = None
         self._enter_stage(policy, Status.DECIDED)
 
     @transition(

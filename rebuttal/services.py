@@ -252,6 +252,28 @@ def case_delete_draft(
 # --- transitions ---------------------------------------------------------------
 
 
+def case_lock_for_transition(*, case_id: int, name: str, actor: Any, version: int | None) -> RebuttalCase:
+    """Lock the case and check that ``actor`` may perform ``name`` on it now.
+
+    Refusals come in the contract's order: not a party to this action (403),
+    stale version (409), not allowed in this state (409), not yours in this
+    state (403). Services of higher apps call it first when they must check
+    more (e.g. reviewer eligibility) under the same lock.
+    """
+    case = _lock(case_id)
+    if not permissions.may_attempt(case, actor, name):
+        raise ActionForbidden(f"You may not {name.replace('_', ' ')} on this case.")
+    _check_version(case, version)
+    method = getattr(case, name)
+    if not can_proceed(method):
+        raise TransitionRefused(
+            f"'{name}' is not allowed while the case is {case.get_status_display().lower()} ({case.status})."
+        )
+    if not has_transition_perm(method, actor):
+        raise ActionForbidden(f"You may not {name.replace('_', ' ')} at this stage.")
+    return case
+
+
 def _transition(
     *,
     case_id: int,
@@ -270,17 +292,8 @@ def _transition(
     may validate input against the locked case and return more of them.
     Must run inside ``transaction.atomic`` (every public service below is).
     """
-    case = _lock(case_id)
-    if not permissions.may_attempt(case, actor, name):
-        raise ActionForbidden(f"You may not {name.replace('_', ' ')} on this case.")
-    _check_version(case, version)
+    case = case_lock_for_transition(case_id=case_id, name=name, actor=actor, version=version)
     method = getattr(case, name)
-    if not can_proceed(method):
-        raise TransitionRefused(
-            f"'{name}' is not allowed while the case is {case.get_status_display().lower()} ({case.status})."
-        )
-    if not has_transition_perm(method, actor):
-        raise ActionForbidden(f"You may not {name.replace('_', ' ')} at this stage.")
     policy = policy_current()
     kwargs = dict(args or {})
     if prepare is not None:
@@ -452,15 +465,20 @@ def case_reviewer_decline(
 
 @transaction.atomic
 def case_invitation_expire(
-    *, case_id: int, actor: Any = None, version: int | None = None, client_ip: str | None = None
+    *,
+    case_id: int,
+    actor: Any = None,
+    version: int | None = None,
+    reason: str = "The invitation expired without an answer.",
+    client_ip: str | None = None,
 ) -> RebuttalCase:
-    """The invited reviewer did not answer in time (run by the scheduler: ``actor=None``)."""
+    """The invitation lapses: unanswered (the scheduler, ``actor=None``) or withdrawn by HR."""
     return _transition(
         case_id=case_id,
         name="invitation_expire",
         actor=actor,
         version=version,
-        reason="The invitation expired without an answer.",
+        reason=reason,
         client_ip=client_ip,
     )
 

@@ -32,6 +32,34 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("pw-for-tests-only")
 
 
+def reviewer_profile(user: Any, **overrides: Any) -> Any:
+    """``user``'s place in the reviewer pool, with a contract in force for a year (made once)."""
+    from reviewers.models import RetainerContract, Reviewer
+
+    reviewer = Reviewer.objects.filter(user=user).first()
+    if reviewer is None:
+        fields = {
+            "name": user.get_full_name() or user.username,
+            "email": user.email,
+            "languages": ["en", "fr", "es"],
+            "regions": ["Europe", "Africa"],
+            "affiliation": "Independent consultant",
+        }
+        fields.update(overrides)
+        reviewer = Reviewer.objects.create(user=user, **fields)
+        today = timezone.localdate()
+        RetainerContract.objects.create(
+            reviewer=reviewer,
+            number=f"RC-{reviewer.pk:04d}",
+            starts_on=today - dt.timedelta(days=30),
+            ends_on=today + dt.timedelta(days=365),
+            max_concurrent_cases=1000,
+            fee_per_review="1500.00",
+            currency="USD",
+        )
+    return reviewer
+
+
 def intake(**overrides: Any) -> dict[str, Any]:
     """A receivable request's intake fields (signed yesterday, lowest-but-one rating)."""
     data: dict[str, Any] = {
@@ -79,8 +107,8 @@ def advance(
         "submitted": ("submit", requester, {}),
         "screening": ("start_screening", hr, {}),
         "awaiting_assignment": ("accept_receivable", hr, {"override_justification": "Accepted in test."}),
-        "reviewer_invited": ("invite_reviewer", hr, {"reviewer_user": reviewer}),
-        "under_review": ("reviewer_accept", reviewer, {}),
+        "reviewer_invited": ("invite_reviewer", hr, {"reviewer": reviewer and reviewer_profile(reviewer)}),
+        "under_review": ("reviewer_accept", reviewer, {"no_conflict_declaration": True}),
         "recommendation_submitted": (
             "submit_recommendation",
             reviewer,

@@ -2,8 +2,9 @@
 
 The API's transition endpoint, the pages' forms and (from the workflow issue
 on) the viewflow tasks call ``case_act``; it calls the service that performs the
-transition. Later it also completes the matching viewflow task and schedules
-letters and notifications on commit, in the same transaction.
+transition, and the services of other apps that must move with it, in one
+transaction. Later it also completes the matching viewflow task and schedules
+letters and notifications on commit.
 """
 
 from __future__ import annotations
@@ -15,25 +16,43 @@ from django.db import transaction
 
 from rebuttal import services as case_services
 from rebuttal.models import RebuttalCase
+from reviewers import services as reviewer_services
 
-# Transition name -> the service that performs it. Each service takes
-# ``case_id``, ``actor``, ``version`` and ``client_ip`` plus its own fields.
+
+def _invite(*, reviewer: Any, **kwargs: Any) -> RebuttalCase:
+    return reviewer_services.assignment_invite(reviewer_id=getattr(reviewer, "pk", reviewer), **kwargs)
+
+
+def _decide(**kwargs: Any) -> RebuttalCase:
+    case = case_services.case_decide(**kwargs)
+    reviewer_services.assignment_complete(case=case, actor=kwargs["actor"])
+    return case
+
+
+def _withdraw(**kwargs: Any) -> RebuttalCase:
+    case = case_services.case_withdraw(**kwargs)
+    reviewer_services.assignment_cancel(case=case, actor=kwargs["actor"])
+    return case
+
+
+# Transition name -> what performs it. Each takes ``case_id``, ``actor``,
+# ``version`` and ``client_ip`` plus the transition's own fields.
 ACTIONS: dict[str, Callable[..., RebuttalCase]] = {
     "submit": case_services.case_submit,
     "start_screening": case_services.case_start_screening,
     "accept_receivable": case_services.case_accept_receivable,
     "reject_not_receivable": case_services.case_reject_not_receivable,
-    "withdraw": case_services.case_withdraw,
-    "invite_reviewer": case_services.case_invite_reviewer,
-    "reviewer_accept": case_services.case_reviewer_accept,
-    "reviewer_decline": case_services.case_reviewer_decline,
-    "invitation_expire": case_services.case_invitation_expire,
-    "release_reviewer": case_services.case_release_reviewer,
-    "submit_recommendation": case_services.case_submit_recommendation,
+    "withdraw": _withdraw,
+    "invite_reviewer": _invite,
+    "reviewer_accept": reviewer_services.assignment_accept,
+    "reviewer_decline": reviewer_services.assignment_decline,
+    "invitation_expire": reviewer_services.assignment_expire,
+    "release_reviewer": reviewer_services.assignment_release,
+    "submit_recommendation": reviewer_services.recommendation_submit,
     "forward_for_endorsement": case_services.case_forward_for_endorsement,
     "return_to_reviewer": case_services.case_return_to_reviewer,
     "endorse": case_services.case_endorse,
-    "decide": case_services.case_decide,
+    "decide": _decide,
     "issue_outcome": case_services.case_issue_outcome,
 }
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -58,7 +59,7 @@ MAIN_PATH = [
     ("issue_outcome", "system"),
 ]
 # A reviewer's hold on the case ends with these transitions.
-ENDS_HOLD = frozenset({"reviewer_decline", "invitation_expire", "release_reviewer", "withdraw"})
+ENDS_HOLD = frozenset({"reviewer_decline", "invitation_expire", "release_reviewer", "withdraw", "decide"})
 
 SETTINGS = settings(
     max_examples=200,
@@ -92,6 +93,8 @@ class LifecycleMachine(RuleBasedStateMachine):
         # The model: state, the reviewer role holding the case, and the expected counts.
         self.state = "draft"
         self.holder: str | None = None
+        # Reviewers who declined or were released: never eligible for this case again.
+        self.excluded: set[str] = set()
         self.version = case.version
         self.events = 1  # the "created" event
         self.history = 1
@@ -127,6 +130,8 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     def attempt(self, transition: str, role: str, *, invitee: str = "reviewer", stale: bool = False) -> None:
         outcome = self.expected(transition, role, stale=stale)
+        if outcome == "reviewer_invited" and invitee in self.excluded:
+            outcome = ValidationError  # an ineligible reviewer: refused with the failing rule
         data = valid_data(transition, reviewer_user=self.people.get(invitee))
         call = {
             "case_id": self.case_id,
@@ -145,12 +150,14 @@ class LifecycleMachine(RuleBasedStateMachine):
             if transition == "invite_reviewer":
                 self.holder = invitee
             elif transition in ENDS_HOLD:
+                if transition in ("reviewer_decline", "release_reviewer"):
+                    self.excluded.add(self.holder)
                 self.holder = None
         else:
-            refusal: CaseError | None = None
+            refusal: Exception | None = None
             try:
                 case_act(**call)
-            except CaseError as exc:
+            except (CaseError, ValidationError) as exc:
                 refusal = exc
             where = f"{transition} by {role} in {self.state}"
             assert refusal is not None, f"{where} went through; expected {outcome.__name__}"

@@ -21,10 +21,11 @@ def cases(requester, other_requester, hr, reviewer, endorser):
     reviewing = advance(
         make_case(other_requester), to="under_review", requester=other_requester, hr=hr, reviewer=reviewer
     )
+    third_requester = UserFactory(username="paula")
     endorsing = advance(
-        make_case(other_requester, appraisal_cycle=2025),
+        make_case(third_requester),
         to="awaiting_endorsement",
-        requester=other_requester,
+        requester=third_requester,
         hr=hr,
         reviewer=reviewer,
     )

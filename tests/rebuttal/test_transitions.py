@@ -17,7 +17,7 @@ from rebuttal.audit_chain import verify_case_chain
 from rebuttal.exceptions import ActionForbidden, StaleVersion, TransitionRefused
 from rebuttal.models import CaseEvent, EventKind, RebuttalCase
 from rebuttal.selectors import policy_current
-from tests.factories import UserFactory, advance, make_case
+from tests.factories import UserFactory, advance, make_case, reviewer_profile
 from workflow.services import case_act
 
 # state -> {transition: target state}, as in the rulebook's lifecycle table.
@@ -103,10 +103,20 @@ def performers(transition: str, state: str) -> frozenset[str]:
     return STATE_PERFORMERS.get((transition, state), PERFORMERS[transition])
 
 
-# Along the factories' path no reviewer holds the case in these states, so the
-# reviewer is no party to it there: a reviewer action is forbidden, not refused.
+# Along the factories' path no reviewer holds the case in these states (before an
+# invitation, and once the decision ends the review), so the reviewer is no party
+# to it there: a reviewer action is forbidden, not refused.
 NO_REVIEWER_HOLDS = frozenset(
-    {"draft", "submitted", "screening", "not_receivable", "awaiting_assignment", "withdrawn"}
+    {
+        "draft",
+        "submitted",
+        "screening",
+        "not_receivable",
+        "awaiting_assignment",
+        "withdrawn",
+        "decided",
+        "closed",
+    }
 )
 
 # Everyone who might try; "hr_requester" is an HR specialist acting on their own request.
@@ -183,7 +193,8 @@ def valid_data(transition: str, *, reviewer_user: Any = None) -> dict[str, Any]:
         "accept_receivable": {"override_justification": "Accepted in test."},
         "reject_not_receivable": {"reason": "Filed after the window closed."},
         "withdraw": {"reason": "Resolved informally."},
-        "invite_reviewer": {"reviewer_user": reviewer_user},
+        "invite_reviewer": {"reviewer": reviewer_user and reviewer_profile(reviewer_user)},
+        "reviewer_accept": {"no_conflict_declaration": True},
         "reviewer_decline": {"reason": "No availability this month."},
         "release_reviewer": {"reason": "Contract ended early."},
         "submit_recommendation": {
@@ -367,7 +378,12 @@ def test_every_role_that_may_act_succeeds(people, transition, state):
     for role in ROLES:
         if not may_act(role, transition, state):
             continue
-        case = people.build(state, requester=people.hr_requester if role == "hr_requester" else None)
+        # Each role gets a case of its own requester: one reviewer may not review two
+        # cases of the same requester.
+        owner = {"requester": people.requester, "hr_requester": people.hr_requester}.get(
+            role, UserFactory(username=f"owner-{role}")
+        )
+        case = people.build(state, requester=owner)
         before = snapshot(case.pk)
         moved = act(case, transition, people.get(role), people)
         assert moved.status == LIFECYCLE[state][transition]

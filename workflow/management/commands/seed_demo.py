@@ -172,7 +172,7 @@ class Command(BaseCommand):
                 {"override_justification": "Reviewed with the requester's office."},
             ),
             "reviewer_invited": ("invite_reviewer", hr, {"reviewer_user": reviewer}),
-            "under_review": ("reviewer_accept", reviewer, {}),
+            "under_review": ("reviewer_accept", reviewer, {"no_conflict_declaration": True}),
             "recommendation_submitted": (
                 "submit_recommendation",
                 reviewer,
