@@ -166,6 +166,8 @@ SPECTACULAR_SETTINGS = {
         "ContractTypeEnum": "rebuttal.models.ContractType",
         "LanguageEnum": "rebuttal.models.Language",
         "StatusEnum": "rebuttal.models.Status",
+        "ContractStatusEnum": "reviewers.models.ContractStatus",
+        "AssignmentStatusEnum": "reviewers.models.AssignmentStatus",
     },
 }
 

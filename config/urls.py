@@ -7,10 +7,19 @@ from rest_framework.routers import SimpleRouter
 from rest_framework.settings import api_settings
 
 from rebuttal.api import CaseViewSet, PolicyView
+from reviewers.api import (
+    AssignmentViewSet,
+    ExpiringContractsView,
+    FeeCertificationView,
+    ReviewerSuggestionsView,
+    ReviewerViewSet,
+)
 from workflow.api import CaseTransitionView
 
 router = SimpleRouter()
 router.register("cases", CaseViewSet, basename="case")
+router.register("reviewers", ReviewerViewSet, basename="reviewer")
+router.register("assignments", AssignmentViewSet, basename="assignment")
 
 api_v1 = [
     # With the project's parsers (the view names DRF's own): a body nested too deeply is a 400 here too.
@@ -20,6 +29,13 @@ api_v1 = [
         name="api-token",
     ),
     path("cases/<int:pk>/transitions/<str:name>/", CaseTransitionView.as_view(), name="case-transition"),
+    path(
+        "cases/<int:pk>/reviewer-suggestions/",
+        ReviewerSuggestionsView.as_view(),
+        name="case-reviewer-suggestions",
+    ),
+    path("contracts/expiring/", ExpiringContractsView.as_view(), name="contracts-expiring"),
+    path("fees/certification/", FeeCertificationView.as_view(), name="fee-certification"),
     path("policy/", PolicyView.as_view(), name="policy"),
     *router.urls,
 ]

@@ -29,12 +29,31 @@ class AcceptReceivableSerializer(TransitionSerializer):
     )
 
 
-# The transitions the API offers now; reviewer, review and decision transitions
-# join with their issues (their services exist already).
+class InviteReviewerSerializer(TransitionSerializer):
+    reviewer = serializers.IntegerField(min_value=1, help_text="Id of an eligible reviewer of the pool.")
+
+
+class ReviewerAcceptSerializer(TransitionSerializer):
+    no_conflict_declaration = serializers.BooleanField(
+        help_text="Must be true: you declare that you have no conflict of interest with this case."
+    )
+
+    def validate_no_conflict_declaration(self, value: bool) -> bool:
+        if value is not True:
+            raise serializers.ValidationError("You must declare that you have no conflict of interest.")
+        return value
+
+
+# The transitions the API offers now; review and decision transitions join with
+# the workflow issue (their services exist already).
 API_TRANSITIONS: dict[str, type[TransitionSerializer]] = {
     "submit": TransitionSerializer,
     "start_screening": TransitionSerializer,
     "accept_receivable": AcceptReceivableSerializer,
     "reject_not_receivable": ReasonRequiredSerializer,
     "withdraw": ReasonOptionalSerializer,
+    "invite_reviewer": InviteReviewerSerializer,
+    "reviewer_accept": ReviewerAcceptSerializer,
+    "reviewer_decline": ReasonRequiredSerializer,
+    "release_reviewer": ReasonRequiredSerializer,
 }

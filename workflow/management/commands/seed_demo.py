@@ -20,6 +20,9 @@ from django.utils import timezone
 from rebuttal import services
 from rebuttal.models import RebuttalCase
 from rebuttal.permissions import ROLE_GROUPS
+from reviewers import services as reviewer_services
+from reviewers.models import RetainerContract, Reviewer
+from reviewers.selectors import reviewer_suggestions
 from workflow.services import case_act
 
 # username, password, role group, full name. Demo only: never use these anywhere real.
@@ -32,6 +35,31 @@ DEMO_PEOPLE = [
     ("dora", "dora-demo-2026", "decision_maker", "Dora Diallo", "decision-maker"),
     ("sam", "sam-demo-2026", None, "Sam Suzuki", "supervisor (reporting officer)"),
     ("admin", "admin-demo-2026", None, "Site Admin", "superuser (Django admin)"),
+]
+
+# name, e-mail, languages, regions, capacity, contract months, fee, currency
+DEMO_POOL = [
+    ("Rita Rossi", "rita@example.org", ["en", "fr"], ["Europe", "Africa"], 4, 12, "1500.00", "USD"),
+    ("Kwame Mensah", "kwame.mensah@example.net", ["en", "fr"], ["Africa"], 3, 18, "1400.00", "USD"),
+    ("Lucía Fernández", "lucia.fernandez@example.net", ["es", "en"], ["Americas"], 3, 12, "1450.00", "USD"),
+    (
+        "Hiroshi Tanaka",
+        "hiroshi.tanaka@example.net",
+        ["en"],
+        ["Asia and the Pacific"],
+        2,
+        9,
+        "1600.00",
+        "USD",
+    ),
+    ("Amélie Dubois", "amelie.dubois@example.net", ["fr", "en"], ["Europe"], 3, 24, "1350.00", "EUR"),
+    ("Samuel Okafor", "samuel.okafor@example.net", ["en"], ["Africa", "Europe"], 2, 6, "1500.00", "USD"),
+    ("María José Pérez", "mj.perez@example.net", ["es"], ["Americas"], 2, 12, "1400.00", "USD"),
+    ("Ingrid Larsen", "ingrid.larsen@example.net", ["en", "fr", "es"], ["Europe"], 4, 15, "1300.00", "EUR"),
+    ("Priya Raman", "priya.raman@example.net", ["en"], ["Asia and the Pacific"], 3, 12, "1550.00", "USD"),
+    ("Jean-Baptiste Nkurunziza", "jb.nkurunziza@example.net", ["fr"], ["Africa"], 2, 12, "1250.00", "USD"),
+    ("Carmen Ruiz", "carmen.ruiz@example.net", ["es", "fr"], ["Americas", "Europe"], 1, 8, "1400.00", "USD"),
+    ("Oliver Grant", "oliver.grant@example.net", ["en"], ["Americas", "Europe"], 3, 14, "1500.00", "GBP"),
 ]
 
 OFFICES = [
@@ -91,8 +119,12 @@ class Command(BaseCommand):
         if RebuttalCase.objects.exists():
             self.stdout.write("Demo cases already present; nothing added.")
         else:
-            self._cases(people)
-            self.stdout.write(f"Created {RebuttalCase.objects.count()} demo cases.")
+            pool = self._pool(people)
+            self._cases(people, pool)
+            self._cut_contract_short(pool)
+            self.stdout.write(
+                f"Created {RebuttalCase.objects.count()} demo cases and a pool of {len(pool)} reviewers."
+            )
         self._print_logins()
 
     def _people(self) -> dict[str, Any]:
@@ -130,7 +162,61 @@ class Command(BaseCommand):
         return people
 
     @transaction.atomic
-    def _cases(self, people: dict[str, Any]) -> None:
+    def _pool(self, people: dict[str, Any]) -> list[Reviewer]:
+        """Twelve reviewers with varied languages, regions, capacities and contracts."""
+        today = timezone.localdate()
+        admin = people["adam"]
+        pool = []
+        for i, (name, email, languages, regions, capacity, months, fee, currency) in enumerate(DEMO_POOL):
+            reviewer = reviewer_services.reviewer_create(
+                actor=admin,
+                data={
+                    "name": name,
+                    "email": email,
+                    "languages": languages,
+                    "regions": regions,
+                    "affiliation": "Independent consultant",
+                    "active": True,
+                },
+            )
+            reviewer_services.contract_create(
+                reviewer_id=reviewer.pk,
+                actor=admin,
+                data={
+                    "number": f"RC-{today.year}-{i + 1:03d}",
+                    "starts_on": today - dt.timedelta(days=120),
+                    "ends_on": today + dt.timedelta(days=30 * months),
+                    "max_concurrent_cases": capacity,
+                    "fee_per_review": fee,
+                    "currency": currency,
+                    "status": "active",
+                },
+            )
+            pool.append(reviewer)
+        # One reviewer declared a conflict with the demo requester.
+        reviewer_services.conflict_declare(
+            reviewer_id=pool[1].pk,
+            actor=admin,
+            requester_email="alice@example.org",
+            reason="Worked with Alice on a joint evaluation in 2024.",
+        )
+        return pool
+
+    def _cut_contract_short(self, pool: list[Reviewer]) -> None:
+        """HR cut one busy reviewer's contract short: it now ends in 20 days, cases still open."""
+        holder = (
+            RetainerContract.objects.filter(assignments__status__in=["invited", "accepted", "reported"])
+            .exclude(reviewer__email="rita@example.org")
+            .order_by("number")
+            .first()
+        )
+        if holder is not None:
+            holder.ends_on = timezone.localdate() + dt.timedelta(days=20)
+            holder._history_user = None
+            holder.save()
+
+    @transaction.atomic
+    def _cases(self, people: dict[str, Any], pool: list[Reviewer]) -> None:
         rng = random.Random(2026)
         requesters = [people["alice"]] + [people[f"staff{i:02d}"] for i in range(1, 13)]
         n = 0
@@ -158,11 +244,20 @@ class Command(BaseCommand):
                         "statement": STATEMENTS[n % len(STATEMENTS)],
                     },
                 )
-                self._drive(case, target, people)
+                self._drive(case, target, people, prefer=people["rita"] if n % 3 == 0 else None)
                 n += 1
 
-    def _drive(self, case: RebuttalCase, target: str, people: dict[str, Any]) -> None:
-        hr, reviewer = people["hana"], people["rita"]
+    def _best_reviewer(self, case: RebuttalCase, prefer: Any) -> Any:
+        """The top suggestion, or the preferred demo reviewer when eligible."""
+        eligible, _ineligible = reviewer_suggestions(case=case)
+        for verdict in eligible:
+            if prefer is not None and verdict.reviewer.user_id == prefer.pk:
+                return verdict.reviewer
+        return eligible[0].reviewer
+
+    def _drive(self, case: RebuttalCase, target: str, people: dict[str, Any], prefer: Any = None) -> None:
+        hr = people["hana"]
+        reviewer_user = None
         steps = {
             "submitted": ("submit", case.requester, {}),
             "screening": ("start_screening", hr, {}),
@@ -171,11 +266,11 @@ class Command(BaseCommand):
                 hr,
                 {"override_justification": "Reviewed with the requester's office."},
             ),
-            "reviewer_invited": ("invite_reviewer", hr, {"reviewer_user": reviewer}),
-            "under_review": ("reviewer_accept", reviewer, {"no_conflict_declaration": True}),
+            "reviewer_invited": ("invite_reviewer", hr, None),
+            "under_review": ("reviewer_accept", None, {"no_conflict_declaration": True}),
             "recommendation_submitted": (
                 "submit_recommendation",
-                reviewer,
+                None,
                 {
                     "findings": "The rating rests on one undocumented incident.",
                     "recommendation": "revise",
@@ -203,6 +298,11 @@ class Command(BaseCommand):
             path = ["submitted", "screening", "awaiting_assignment"]
         for state in path:
             name, actor, data = steps[state]
+            if name == "invite_reviewer":
+                reviewer = self._best_reviewer(case, prefer)
+                reviewer_user, data = reviewer.user, {"reviewer": reviewer.pk}
+            elif actor is None and name in ("reviewer_accept", "submit_recommendation"):
+                actor = reviewer_user
             case = case_act(case_id=case.pk, name=name, actor=actor, version=case.version, data=data)
         if target == "not_receivable":
             case_act(
