@@ -1,6 +1,8 @@
-"""On PostgreSQL, the pool's history tables are append-only too (see rebuttal 0003)."""
+"""On PostgreSQL, the pool's history tables are append-only too (see ``rebuttal.audit_triggers``)."""
 
 from django.db import migrations
+
+from rebuttal import audit_triggers
 
 HISTORY_TABLES = (
     "reviewers_historicalreviewer",
@@ -12,25 +14,11 @@ HISTORY_TABLES = (
 
 
 def install(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for table in HISTORY_TABLES:
-        schema_editor.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION rebuttal_refuse_audit_change();"
-        )
-        schema_editor.execute(
-            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION rebuttal_refuse_audit_change();"
-        )
+    audit_triggers.install(schema_editor, HISTORY_TABLES)
 
 
 def remove(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for table in HISTORY_TABLES:
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};")
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};")
+    audit_triggers.remove(schema_editor, HISTORY_TABLES)
 
 
 class Migration(migrations.Migration):
