@@ -1,4 +1,4 @@
-"""``python -m bench``: build a throw-away database, run both benchmarks, report.
+"""``python -m bench``: build a throw-away database, run the benchmarks, report.
 
 Set ``DATABASE_URL`` to run on PostgreSQL (a ``rebuttal_bench`` database is
 created on that server and dropped afterwards); otherwise a temporary SQLite file
@@ -37,7 +37,7 @@ def _setup_django() -> None:
 
 def _run(database: bench_database.BenchDatabase) -> None:
     # Imported after django.setup(): these modules import models.
-    from bench import case_list, data, report, transitions
+    from bench import case_list, data, report, suggestions, transitions
 
     started = time.perf_counter()
     report.header(database)
@@ -48,8 +48,13 @@ def _run(database: bench_database.BenchDatabase) -> None:
     report.say(f"measuring {transitions.TRANSITION} through the service and as raw SQL ...")
     figures = transitions.run(people)
     report.transition_line(figures)
-    report.summary(database, figures, small, large)
-    path = report.write_json(database, figures, small, large)
+    report.say(
+        f"measuring reviewer suggestions with {suggestions.SMALL:,} then {suggestions.LARGE:,} reviewers ..."
+    )
+    pools = suggestions.run(people)
+    report.suggestions_line(pools)
+    report.summary(database, figures, small, large, pools)
+    path = report.write_json(database, figures, small, large, pools)
     report.say(f"results written to {path.relative_to(path.parent.parent)}")
     report.say(f"bench took {time.perf_counter() - started:.0f} s")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,9 +91,9 @@ def create_people() -> People:
     user_model = get_user_model()
     hr = user_model.objects.create_user(username="bench-hr", email="bench-hr@example.org")
     hr.groups.add(Group.objects.get_or_create(name=permissions.HR_SPECIALIST)[0])
-    reviewers = _bulk_users("bench-reviewer", REVIEWERS)
+    reviewers = bulk_users("bench-reviewer", REVIEWERS)
     Group.objects.get_or_create(name=permissions.REVIEWER)[0].user_set.add(*reviewers)
-    requesters = _bulk_users("bench-requester", REQUESTERS)
+    requesters = bulk_users("bench-requester", REQUESTERS)
     return People(
         hr=hr,
         hr_token=Token.objects.create(user=hr).key,
@@ -101,7 +102,8 @@ def create_people() -> People:
     )
 
 
-def _bulk_users(prefix: str, count: int) -> list[int]:
+def bulk_users(prefix: str, count: int, *, start: int = 0) -> list[int]:
+    """Users ``{prefix}-{n:04d}`` for n from ``start``, with unusable passwords; their ids, in order."""
     user_model = get_user_model()
     users = [
         user_model(
@@ -110,21 +112,29 @@ def _bulk_users(prefix: str, count: int) -> list[int]:
             last_name=f"Person{n:04d}",
             password=make_password(None),
         )
-        for n in range(count)
+        for n in range(start, start + count)
     ]
     user_model.objects.bulk_create(users, batch_size=BATCH_SIZE)
-    return list(
-        user_model.objects.filter(username__startswith=f"{prefix}-")
-        .order_by("pk")
-        .values_list("pk", flat=True)
+    by_username = dict(
+        user_model.objects.filter(username__in=[u.username for u in users]).values_list("username", "pk")
     )
+    return [by_username[user.username] for user in users]
 
 
-def create_cases(people: People, count: int, *, status: str | None = None) -> list[int]:
+def create_cases(
+    people: People,
+    count: int,
+    *,
+    status: str | None = None,
+    overrides: Sequence[dict[str, Any]] | None = None,
+) -> list[int]:
     """``count`` cases with unique references; a realistic mix of statuses unless ``status`` is given.
 
-    Returns their ids, in creation order.
+    ``overrides``, if given, holds one dict of field values per case (e.g. its
+    requester), applied over the generated ones. Returns their ids, in creation order.
     """
+    if overrides is not None and len(overrides) != count:
+        raise ValueError(f"{len(overrides)} overrides for {count} cases")
     start = RebuttalCase.objects.count()
     rng = random.Random(SEED + start)
     policy_id = policy_current().pk
@@ -141,6 +151,9 @@ def create_cases(people: People, count: int, *, status: str | None = None) -> li
         )
         for n in range(count)
     ]
+    for case, fields in zip(cases, overrides or (), strict=False):
+        for name, value in fields.items():
+            setattr(case, name, value)
     RebuttalCase.objects.bulk_create(cases, batch_size=BATCH_SIZE)
     references = [case.reference for case in cases]
     by_reference = dict(RebuttalCase.objects.filter(reference__in=references).values_list("reference", "pk"))

@@ -13,9 +13,10 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from bench import case_list, transitions
+from bench import case_list, suggestions, transitions
 from bench.case_list import ListFigures
 from bench.database import BenchDatabase
+from bench.suggestions import PoolFigures
 from bench.timing import median_cpu
 from bench.transitions import TransitionFigures
 
@@ -77,12 +78,40 @@ def list_ratio(small: ListFigures, large: ListFigures) -> float:
     return large.median_ms / small.median_ms
 
 
+def suggestions_line(pools: tuple[int, PoolFigures, PoolFigures]) -> None:
+    case_id, small, large = pools
+    say(
+        f"reviewer suggestions: {small.reviewers:,} reviewers {small.median_ms:.2f} ms, {large.reviewers:,} "
+        f"reviewers {large.median_ms:.2f} ms, ratio {suggestions.ratio(small, large):.2f}x"
+    )
+    say(
+        f"  (GET {suggestions.URL.format(id=case_id)} as an HR specialist, median of {suggestions.REQUESTS} "
+        f"requests after {suggestions.WARMUP} warm-up;"
+    )
+    say(
+        f"   {small.eligible:,} and {large.eligible:,} eligible, {small.queries} and {large.queries} queries "
+        f"per request; CPU of this process per request {median_cpu(small.samples):.2f} ms vs "
+        f"{median_cpu(large.samples):.2f} ms;"
+    )
+    say(f"   {suggestions.ms_per_extra_reviewer(small, large):.3f} ms per added reviewer)")
+
+
 def summary(
-    database: BenchDatabase, figures: TransitionFigures, small: ListFigures, large: ListFigures
+    database: BenchDatabase,
+    figures: TransitionFigures,
+    small: ListFigures,
+    large: ListFigures,
+    pools: tuple[int, PoolFigures, PoolFigures],
 ) -> None:
+    _, small_pool, large_pool = pools
     rows = [
         ("transition", "ORM service / raw SQL, CPU per transition", figures.ratio),
         ("case list", f"{large.cases:,} / {small.cases:,} cases, median latency", list_ratio(small, large)),
+        (
+            "suggestions",
+            f"{large_pool.reviewers:,} / {small_pool.reviewers:,} reviewers, median latency",
+            suggestions.ratio(small_pool, large_pool),
+        ),
     ]
     say()
     say(f"== summary ({database.vendor}) ==")
@@ -102,9 +131,14 @@ def _rounded(value: Any) -> Any:
 
 
 def write_json(
-    database: BenchDatabase, figures: TransitionFigures, small: ListFigures, large: ListFigures
+    database: BenchDatabase,
+    figures: TransitionFigures,
+    small: ListFigures,
+    large: ListFigures,
+    pools: tuple[int, PoolFigures, PoolFigures],
 ) -> Path:
     """Write every figure of the run to ``var/bench-results.json``; return its path."""
+    case_id, small_pool, large_pool = pools
     results: dict[str, Any] = {
         "run_at": timezone.now().isoformat(),
         "database": {"vendor": database.vendor, "description": database.description, "server": _server()},
@@ -118,7 +152,18 @@ def write_json(
             "large": large.as_dict(),
             "ratio": list_ratio(small, large),
         },
-        "summary": {"transition_ratio": figures.ratio, "case_list_ratio": list_ratio(small, large)},
+        "reviewer_suggestions": {
+            "url": suggestions.URL.format(id=case_id),
+            "small": small_pool.as_dict(),
+            "large": large_pool.as_dict(),
+            "ratio": suggestions.ratio(small_pool, large_pool),
+            "ms_per_added_reviewer": suggestions.ms_per_extra_reviewer(small_pool, large_pool),
+        },
+        "summary": {
+            "transition_ratio": figures.ratio,
+            "case_list_ratio": list_ratio(small, large),
+            "reviewer_suggestions_ratio": suggestions.ratio(small_pool, large_pool),
+        },
     }
     RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
     RESULTS_FILE.write_text(json.dumps(_rounded(results), indent=2) + "\n")

@@ -19,9 +19,11 @@ from rest_framework.views import APIView
 from rebuttal import permissions
 from rebuttal import selectors as case_selectors
 from rebuttal.api import client_ip, error_responses, is_hr
+from rebuttal.api_pagination import CasePagination
 from rebuttal.csvsafe import csv_text
 from rebuttal.exceptions import ActionForbidden, CaseNotFound
 from reviewers import selectors, services
+from reviewers.eligibility import Verdict
 from reviewers.models import Assignment, Reviewer
 from reviewers.serializers import (
     AssignmentSerializer,
@@ -189,12 +191,31 @@ class ReviewerSuggestionsView(APIView):
         if not is_hr(request.user) or "requester" in permissions.relations(case, request.user):
             raise ActionForbidden("Only HR specialists see reviewer suggestions.")
         eligible, ineligible = selectors.reviewer_suggestions(case=case)
-        for rank, verdict in enumerate(eligible, start=1):
-            verdict.rank = rank
-        for verdict in ineligible:
-            verdict.rank = None
-        data = {"ranking": RANKING, "eligible": eligible, "ineligible": ineligible}
-        return Response(SuggestionsSerializer(data).data)
+        # Plain dicts rather than nested serializers: for a pool of 1,000 the
+        # serializer machinery cost more than judging the reviewers.
+        return Response(
+            {
+                "ranking": RANKING,
+                "eligible": [_suggestion(v, rank) for rank, v in enumerate(eligible, start=1)],
+                "ineligible": [_suggestion(v, None) for v in ineligible],
+            }
+        )
+
+
+def _suggestion(verdict: Verdict, rank: int | None) -> dict[str, Any]:
+    """One reviewer: eligible ones with every reason, ineligible ones with what failed."""
+    last = verdict.reviewer.last_assigned_at
+    checks = verdict.checks if rank is not None else verdict.failed
+    return {
+        "rank": rank,
+        "reviewer": verdict.reviewer.pk,
+        "name": verdict.reviewer.name,
+        "eligible": rank is not None,
+        "open_cases": verdict.open_cases,
+        "last_assigned_at": last.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if last else None,
+        "contract": verdict.contract.number if verdict.contract else None,
+        "reasons": [{"rule": c.rule, "passed": c.passed, "detail": c.detail} for c in checks],
+    }
 
 
 class ExpiringContractsView(APIView):
@@ -288,6 +309,12 @@ def _certification_csv(listing: list[dict[str, Any]], month: dt.date) -> HttpRes
     return response
 
 
+class AssignmentPagination(CasePagination):
+    """Keyset paging like the case list, on the assignment's own ordering."""
+
+    ordering = ("-invited_at", "-id")
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="Assignments: your own as a reviewer, every one for HR",
@@ -299,6 +326,7 @@ def _certification_csv(listing: list[dict[str, Any]], month: dt.date) -> HttpRes
 )
 class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = AssignmentSerializer
+    pagination_class = AssignmentPagination
 
     def get_queryset(self):  # noqa: ANN201
         qs = Assignment.objects.select_related("case", "reviewer", "contract").order_by("-invited_at", "-id")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rebuttal.models import RebuttalCase
-    from reviewers.models import RetainerContract, Reviewer
+    from reviewers.models import Conflict, RetainerContract, Reviewer
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,35 @@ class PoolFacts:
     review_end: dt.date
     # reviewer id -> number of open assignments (invited, accepted, reported)
     open_cases: dict[int, int] = field(default_factory=dict)
-    # reviewers who worked on another case of the same requester
+    # reviewers associated with another case of the same requester
     earlier_reviewers: set[int] = field(default_factory=set)
     # reviewers who declined or were released from this case
     excluded_reviewers: set[int] = field(default_factory=set)
+
+
+@dataclass
+class Candidate:
+    """A reviewer with their contracts and conflicts loaded, and the contract (if
+    any) that covers today through the end of the review, found once."""
+
+    reviewer: Reviewer
+    contracts: list[RetainerContract]
+    conflicts: list[Conflict]
+    contract: RetainerContract | None
+
+    @classmethod
+    def of(cls, reviewer: Reviewer, facts: PoolFacts) -> Candidate:
+        # Lists prefetched by ``selectors`` (``to_attr``) when present: building a
+        # related manager per reviewer was most of the cost for a large pool.
+        contracts = getattr(reviewer, "contract_list", None)
+        if contracts is None:
+            contracts = list(reviewer.contracts.all())
+        conflicts = getattr(reviewer, "conflict_list", None)
+        if conflicts is None:
+            conflicts = list(reviewer.conflicts.all())
+        covering = [c for c in contracts if c.covers(facts.today, facts.review_end)]
+        contract = max(covering, key=lambda c: c.ends_on) if covering else None
+        return cls(reviewer=reviewer, contracts=contracts, conflicts=conflicts, contract=contract)
 
 
 @dataclass
@@ -57,20 +82,15 @@ class Verdict:
         return [check for check in self.checks if not check.passed]
 
 
-def _contract_for(reviewer: Reviewer, facts: PoolFacts) -> RetainerContract | None:
-    """The contract that covers today through the end of the review, if any."""
-    covering = [c for c in reviewer.contracts.all() if c.covers(facts.today, facts.review_end)]
-    return max(covering, key=lambda c: c.ends_on) if covering else None
-
-
-def active_reviewer(reviewer: Reviewer, facts: PoolFacts) -> Check:
+def active_reviewer(candidate: Candidate, facts: PoolFacts) -> Check:
+    reviewer = candidate.reviewer
     if reviewer.active:
         return Check("active_reviewer", True, "In the active pool.")
     return Check("active_reviewer", False, "Marked inactive in the pool.")
 
 
-def contract_in_force(reviewer: Reviewer, facts: PoolFacts) -> Check:
-    contract = _contract_for(reviewer, facts)
+def contract_in_force(candidate: Candidate, facts: PoolFacts) -> Check:
+    contract = candidate.contract
     if contract is not None:
         return Check(
             "contract_in_force",
@@ -78,7 +98,7 @@ def contract_in_force(reviewer: Reviewer, facts: PoolFacts) -> Check:
             f"Contract {contract.number} is active through {contract.ends_on:%d %b %Y}, "
             f"past the review's expected end ({facts.review_end:%d %b %Y}).",
         )
-    contracts = list(reviewer.contracts.all())
+    contracts = candidate.contracts
     if not contracts:
         return Check("contract_in_force", False, "Has no retainer contract.")
     latest = max(contracts, key=lambda c: c.ends_on)
@@ -94,8 +114,9 @@ def contract_in_force(reviewer: Reviewer, facts: PoolFacts) -> Check:
     return Check("contract_in_force", False, why)
 
 
-def spare_capacity(reviewer: Reviewer, facts: PoolFacts) -> Check:
-    contract = _contract_for(reviewer, facts)
+def spare_capacity(candidate: Candidate, facts: PoolFacts) -> Check:
+    reviewer = candidate.reviewer
+    contract = candidate.contract
     held = facts.open_cases.get(reviewer.pk, 0)
     if contract is None:
         return Check("spare_capacity", False, f"Holds {held} open case(s); no contract in force to add one.")
@@ -105,14 +126,16 @@ def spare_capacity(reviewer: Reviewer, facts: PoolFacts) -> Check:
     return Check("spare_capacity", False, f"Already holds {held} of at most {limit} open cases.")
 
 
-def reads_language(reviewer: Reviewer, facts: PoolFacts) -> Check:
+def reads_language(candidate: Candidate, facts: PoolFacts) -> Check:
+    reviewer = candidate.reviewer
     language = facts.case.language
     if language in reviewer.languages:
         return Check("reads_language", True, f"Reads the case language ({language}).")
     return Check("reads_language", False, f"Does not read the case language ({language}).")
 
 
-def not_a_party(reviewer: Reviewer, facts: PoolFacts) -> Check:
+def not_a_party(candidate: Candidate, facts: PoolFacts) -> Check:
+    reviewer = candidate.reviewer
     email = reviewer.email.strip().lower()
     case = facts.case
     if reviewer.user_id == case.requester_id or email == facts.requester_email:
@@ -126,22 +149,26 @@ def not_a_party(reviewer: Reviewer, facts: PoolFacts) -> Check:
     return Check("not_a_party", True, "Neither the requester nor a reporting officer.")
 
 
-def not_same_office(reviewer: Reviewer, facts: PoolFacts) -> Check:
+def not_same_office(candidate: Candidate, facts: PoolFacts) -> Check:
+    reviewer = candidate.reviewer
     office = facts.case.office.strip().lower()
     if reviewer.affiliation and reviewer.affiliation.strip().lower() == office:
         return Check("not_same_office", False, f"Belongs to the requester's office ({facts.case.office}).")
     return Check("not_same_office", True, "Not from the requester's office.")
 
 
-def no_earlier_case_of_requester(reviewer: Reviewer, facts: PoolFacts) -> Check:
+def no_earlier_case_of_requester(candidate: Candidate, facts: PoolFacts) -> Check:
+    reviewer = candidate.reviewer
     if reviewer.pk in facts.earlier_reviewers:
-        return Check("no_earlier_case_of_requester", False, "Reviewed an earlier case of the same requester.")
+        return Check(
+            "no_earlier_case_of_requester", False, "Holds or reviewed another case of the same requester."
+        )
     return Check("no_earlier_case_of_requester", True, "No earlier case of this requester.")
 
 
-def no_declared_conflict(reviewer: Reviewer, facts: PoolFacts) -> Check:
+def no_declared_conflict(candidate: Candidate, facts: PoolFacts) -> Check:
     office = facts.case.office.strip().lower()
-    for conflict in reviewer.conflicts.all():
+    for conflict in candidate.conflicts:
         if conflict.requester_email and conflict.requester_email.strip().lower() == facts.requester_email:
             return Check("no_declared_conflict", False, "Declared a conflict with this requester.")
         if conflict.office and conflict.office.strip().lower() == office:
@@ -149,13 +176,14 @@ def no_declared_conflict(reviewer: Reviewer, facts: PoolFacts) -> Check:
     return Check("no_declared_conflict", True, "No declared conflict.")
 
 
-def not_excluded_from_case(reviewer: Reviewer, facts: PoolFacts) -> Check:
+def not_excluded_from_case(candidate: Candidate, facts: PoolFacts) -> Check:
+    reviewer = candidate.reviewer
     if reviewer.pk in facts.excluded_reviewers:
         return Check("not_excluded_from_case", False, "Declined or was released from this case before.")
     return Check("not_excluded_from_case", True, "Never declined or released from this case.")
 
 
-RULES: tuple[Callable[[Reviewer, PoolFacts], Check], ...] = (
+RULES: tuple[Callable[[Candidate, PoolFacts], Check], ...] = (
     active_reviewer,
     contract_in_force,
     spare_capacity,
@@ -169,9 +197,10 @@ RULES: tuple[Callable[[Reviewer, PoolFacts], Check], ...] = (
 
 
 def judge(reviewer: Reviewer, facts: PoolFacts) -> Verdict:
+    candidate = Candidate.of(reviewer, facts)
     return Verdict(
         reviewer=reviewer,
-        checks=[rule(reviewer, facts) for rule in RULES],
-        contract=_contract_for(reviewer, facts),
+        checks=[rule(candidate, facts) for rule in RULES],
+        contract=candidate.contract,
         open_cases=facts.open_cases.get(reviewer.pk, 0),
     )

@@ -45,6 +45,14 @@ REQUIRED = (
     "currency",
 )
 MAX_ROWS = 10_000
+# Column -> the longest value its model field holds (checked here, so that a long
+# value is reported with its row instead of failing the whole import on save).
+MAX_LENGTHS = {
+    "name": Reviewer._meta.get_field("name").max_length,
+    "email": Reviewer._meta.get_field("email").max_length,
+    "affiliation": Reviewer._meta.get_field("affiliation").max_length,
+    "contract_number": RetainerContract._meta.get_field("number").max_length,
+}
 
 
 @dataclass
@@ -99,6 +107,9 @@ def parse(text: str) -> ParsedPool:
         for name in REQUIRED:
             if not row.get(name):
                 problems.append(RowProblem(row_number, name, "is required."))
+        for name, limit in MAX_LENGTHS.items():
+            if len(row.get(name, "")) > limit:
+                problems.append(RowProblem(row_number, name, f"at most {limit} characters."))
         email = row.get("email", "")
         if email:
             try:
@@ -130,13 +141,22 @@ def parse(text: str) -> ParsedPool:
                 fee = Decimal(row["fee_per_review"])
                 if not fee.is_finite() or fee < 0 or fee >= Decimal("100000000"):
                     raise InvalidOperation
+                if fee != fee.quantize(Decimal("0.01")):  # cents are the smallest unit stored
+                    raise InvalidOperation
+                fee = fee.quantize(Decimal("0.01"))
             except InvalidOperation:
                 problems.append(
-                    RowProblem(row_number, "fee_per_review", "an amount of 0 or more, e.g. 1500.00.")
+                    RowProblem(
+                        row_number,
+                        "fee_per_review",
+                        "an amount of 0 or more with at most two decimals, e.g. 1500.00.",
+                    )
                 )
                 fee = None
         currency = row.get("currency", "")
-        if currency and not (len(currency) == 3 and currency.isalpha() and currency.isupper()):
+        if currency and not (
+            len(currency) == 3 and currency.isascii() and currency.isalpha() and currency.isupper()
+        ):
             problems.append(RowProblem(row_number, "currency", "a three-letter code such as USD."))
         status = row.get("contract_status") or ContractStatus.ACTIVE
         if status not in ContractStatus.values:

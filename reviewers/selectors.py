@@ -7,7 +7,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from rebuttal.clocks import add_days
@@ -19,20 +19,23 @@ from reviewers.models import (
     OPEN_ASSIGNMENT_STATUSES,
     Assignment,
     AssignmentStatus,
+    Conflict,
     FeeLine,
     RetainerContract,
     Reviewer,
 )
 
-# Assignments in which the reviewer actually worked on the case (for "no earlier
-# case of the same requester"): they accepted it.
-WORKED_STATUSES = (
+# A reviewer is associated with a requester's case if they hold it now (invited,
+# accepted, reported) or completed it, or if they had accepted it before it was
+# released or withdrawn. A declined or expired invitation, or one withdrawn
+# before it was answered, leaves no association.
+HELD_STATUSES = (
+    AssignmentStatus.INVITED,
     AssignmentStatus.ACCEPTED,
     AssignmentStatus.REPORTED,
     AssignmentStatus.COMPLETED,
-    AssignmentStatus.RELEASED,
-    AssignmentStatus.CANCELLED,
 )
+ASSOCIATED = Q(status__in=HELD_STATUSES) | Q(declaration_signed_at__isnull=False)
 
 
 def review_end(policy: Policy, start: dt.date) -> dt.date:
@@ -57,7 +60,7 @@ def pool_facts(*, case: RebuttalCase, reviewer_ids: list[int] | None = None) -> 
         open_qs.values("reviewer_id").annotate(n=Count("id")).values_list("reviewer_id", "n")
     )
     facts.earlier_reviewers = set(
-        Assignment.objects.filter(case__requester_id=case.requester_id, status__in=WORKED_STATUSES)
+        Assignment.objects.filter(ASSOCIATED, case__requester_id=case.requester_id)
         .exclude(case_id=case.pk)
         .values_list("reviewer_id", flat=True)
     )
@@ -71,7 +74,8 @@ def pool_facts(*, case: RebuttalCase, reviewer_ids: list[int] | None = None) -> 
 
 def _pool() -> QuerySet[Reviewer]:
     return Reviewer.objects.annotate(last_assigned_at=Max("assignments__invited_at")).prefetch_related(
-        "contracts", "conflicts"
+        Prefetch("contracts", queryset=RetainerContract.objects.order_by("id"), to_attr="contract_list"),
+        Prefetch("conflicts", queryset=Conflict.objects.order_by("id"), to_attr="conflict_list"),
     )
 
 

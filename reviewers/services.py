@@ -26,7 +26,7 @@ from django.utils import timezone
 from rebuttal import services as case_services
 from rebuttal.exceptions import ActionForbidden, CaseNotFound, TransitionRefused
 from rebuttal.models import RebuttalCase, Status
-from rebuttal.permissions import REVIEWER
+from rebuttal.permissions import HR_ADMIN, HR_SPECIALIST, REVIEWER, group_names
 from rebuttal.selectors import policy_current
 from reviewers.models import (
     OPEN_ASSIGNMENT_STATUSES,
@@ -55,10 +55,22 @@ def _account_for(email: str) -> Any:
     User = get_user_model()
     user = User.objects.filter(email__iexact=email).order_by("pk").first()
     if user is None:
-        user = User(username=email.lower()[:150], email=email)
+        user = User(username=_free_username(email), email=email)
         user.set_unusable_password()
         user.save()
     return user
+
+
+def _free_username(email: str) -> str:
+    """The e-mail as username, with a suffix when another account holds that name
+    (another user may be called by this e-mail, or two long e-mails share 150 characters)."""
+    User = get_user_model()
+    base = candidate = email.lower()[:150]
+    n = 1
+    while User.objects.filter(username__iexact=candidate).exists():
+        n += 1
+        candidate = f"{base[: 150 - len(str(n)) - 1]}-{n}"
+    return candidate
 
 
 @transaction.atomic
@@ -193,7 +205,7 @@ def assignment_accept(
     case_id: int,
     actor: Any,
     version: int | None,
-    no_conflict_declaration: bool,
+    no_conflict_declaration: bool = False,
     client_ip: str | None = None,
 ) -> RebuttalCase:
     """The invited reviewer accepts, signing the no-conflict declaration."""
@@ -224,7 +236,7 @@ def assignment_accept(
 
 @transaction.atomic
 def assignment_decline(
-    *, case_id: int, actor: Any, version: int | None, reason: str, client_ip: str | None = None
+    *, case_id: int, actor: Any, version: int | None, reason: str = "", client_ip: str | None = None
 ) -> RebuttalCase:
     """The invited reviewer declines; they are excluded from this case for good."""
     case = case_services.case_reviewer_decline(
@@ -258,7 +270,7 @@ def assignment_expire(
 
 @transaction.atomic
 def assignment_release(
-    *, case_id: int, actor: Any, version: int | None, reason: str, client_ip: str | None = None
+    *, case_id: int, actor: Any, version: int | None, reason: str = "", client_ip: str | None = None
 ) -> RebuttalCase:
     """HR releases the reviewer from a case under review; the case needs a new reviewer."""
     case = case_services.case_release_reviewer(
@@ -278,6 +290,9 @@ def reviewer_release_all(
     are withdrawn (``invitation_expire``, with the reason recorded). Each case goes
     back to ``awaiting_assignment``. Cases are locked one by one in id order.
     """
+    groups = group_names(actor)
+    if not (getattr(actor, "is_superuser", False) or groups & {HR_SPECIALIST, HR_ADMIN}):
+        raise ActionForbidden("Only HR may release a reviewer's cases.")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ["Say why the reviewer's cases are released."]})

@@ -18,7 +18,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from rebuttal.models import RebuttalCase
-from tests.factories import advance, make_case
+from tests.factories import UserFactory, advance, make_case
 from workflow.services import case_act
 
 # case_act's atomic and the service's atomic (2 savepoints, 2 releases), the
@@ -62,6 +62,10 @@ def file_cases(people: dict[str, Any], count: int) -> None:
     states = itertools.cycle(["submitted", "screening", "awaiting_assignment", "reviewer_invited"])
     requesters = itertools.cycle(people["requesters"])
     for _, state, requester in zip(range(count), states, requesters, strict=False):
+        if state == "reviewer_invited":
+            # One reviewer holds at most one case per requester: each invitation
+            # goes to a case of its own requester.
+            requester = UserFactory(username=f"invited-{RebuttalCase.objects.count()}")
         advance(
             make_case(requester),
             to=state,

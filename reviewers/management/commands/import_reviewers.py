@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from reviewers.importing import COLUMNS, import_pool
@@ -33,7 +34,10 @@ class Command(BaseCommand):
             text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError as exc:
             raise CommandError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}).") from None
-        reviewers, contracts, problems = import_pool(text=text)
+        try:
+            reviewers, contracts, problems = import_pool(text=text)
+        except ValidationError as exc:  # a value the row checks missed; the transaction rolled back
+            raise CommandError(f"Nothing was imported: {'; '.join(exc.messages)}") from None
         if problems:
             for problem in problems:
                 self.stderr.write(str(problem))
