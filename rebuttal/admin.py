@@ -13,7 +13,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
-from rebuttal.models import CaseAccess, CaseEvent, Policy, RebuttalCase
+from rebuttal.models import CaseAccess, CaseEvent, ClockPause, Holiday, Office, Policy, RebuttalCase
 from rebuttal.services import case_record_access
 
 
@@ -82,3 +82,30 @@ class CaseAccessAdmin(ReadOnlyAdmin):
 @admin.register(Policy)
 class PolicyAdmin(ReadOnlyAdmin):
     list_display = ["version", "created_at", "created_by", "note"]
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 1
+
+
+@admin.register(Office)
+class OfficeAdmin(SimpleHistoryAdmin):
+    """HR administrators keep each office's country (public holidays) and its own holidays."""
+
+    list_display = ["name", "region", "country", "subdivision"]
+    search_fields = ["name", "region"]
+    inlines = [HolidayInline]
+
+
+@admin.register(Holiday)
+class HolidayAdmin(SimpleHistoryAdmin):
+    list_display = ["date", "name", "office"]
+    list_filter = ["office"]
+    date_hierarchy = "date"
+
+
+@admin.register(ClockPause)
+class ClockPauseAdmin(ReadOnlyAdmin):
+    list_display = ["case", "stage", "started_at", "reason", "ended_at", "days_added"]
+    list_select_related = ["case"]

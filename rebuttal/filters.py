@@ -29,7 +29,9 @@ class CaseFilter(filters.FilterSet):
     ) -> QuerySet[RebuttalCase]:
         if value is None:
             return qs
-        late = Q(stage_due_on__lt=timezone.localdate()) & ~Q(status__in=TERMINAL_STATES)
+        late = Q(stage_due_on__lt=timezone.localdate(), paused_at__isnull=True) & ~Q(
+            status__in=TERMINAL_STATES
+        )
         return qs.filter(late) if value else qs.exclude(late)
 
     def filter_assigned_to_me(

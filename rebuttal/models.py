@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
-from rebuttal import clocks, permissions
+from rebuttal import permissions
 from rebuttal.audit import AppendOnlyHistoricalQuerySet, AppendOnlyModel, AppendOnlyQuerySet
 
 
@@ -165,6 +165,8 @@ class RebuttalCase(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     # Stage clock: when the current stage began and when it is due.
     stage_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     stage_due_on = models.DateField(null=True, blank=True, db_index=True, editable=False)
+    # Set while the stage clock is paused (waiting on the requester or a supervisor).
+    paused_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # Receivability: the policy version the case was screened under, and the outcome.
     policy = models.ForeignKey(Policy, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -231,9 +233,14 @@ class RebuttalCase(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     # --- helpers used by transitions -------------------------------------
 
     def _enter_stage(self, policy: Policy, status: str) -> None:
-        now = timezone.now()
-        self.stage_started_at = now
-        self.stage_due_on = clocks.stage_due_on(policy, status, now)
+        """Start the clock of the stage ``status`` belongs to.
+
+        The service then sets ``stage_due_on`` from the policy's target and the
+        office's holiday calendar (a read this method must not do).
+        """
+        self.stage_started_at = timezone.now()
+        self.stage_due_on = None
+        self.paused_at = None
 
     @property
     def is_terminal(self) -> bool:
@@ -241,7 +248,8 @@ class RebuttalCase(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return bool(self.stage_due_on and self.stage_due_on < timezone.localdate())
+        # A paused clock does not run late.
+        return bool(self.stage_due_on and not self.paused_at and self.stage_due_on < timezone.localdate())
 
     # --- transitions (set fields only) -----------------------------------
 
@@ -426,6 +434,7 @@ class RebuttalCase(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         self.closed_at = timezone.now()
         self.stage_started_at = None
         self.stage_due_on = None
+        self.paused_at = None
 
 
 class EventKind(models.TextChoices):
@@ -434,6 +443,78 @@ class EventKind(models.TextChoices):
     TRANSITION = "transition", _("Status changed")
     DELETED = "deleted", _("Draft deleted")
     VIEWED = "viewed", _("Opened")
+    PAUSED = "paused", _("Clock paused")
+    RESUMED = "resumed", _("Clock resumed")
+
+
+class Office(models.Model):
+    """An office whose holiday calendar business-day targets count on."""
+
+    name = models.CharField(max_length=120, unique=True)
+    region = models.CharField(max_length=120, blank=True)
+    # ISO 3166 country (and optional subdivision) of the public holidays observed.
+    country = models.CharField(max_length=2, blank=True, help_text="e.g. CH, KE, US; blank: none")
+    subdivision = models.CharField(max_length=10, blank=True, help_text="e.g. GE for Geneva; optional")
+
+    history = HistoricalRecords(historical_queryset=AppendOnlyHistoricalQuerySet, bases=[AppendOnlyModel])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Holiday(models.Model):
+    """An organisation holiday an HR administrator adds: for one office, or all (no office)."""
+
+    date = models.DateField(db_index=True)
+    name = models.CharField(max_length=120)
+    office = models.ForeignKey(
+        Office, null=True, blank=True, on_delete=models.CASCADE, related_name="holidays"
+    )
+
+    history = HistoricalRecords(historical_queryset=AppendOnlyHistoricalQuerySet, bases=[AppendOnlyModel])
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["date", "office"], name="one_holiday_per_office_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.name}"
+
+
+class ClockPause(models.Model):
+    """One pause of a case's stage clock, with why it stopped and why it resumed."""
+
+    case = models.ForeignKey("RebuttalCase", on_delete=models.PROTECT, related_name="pauses")
+    stage = models.CharField(max_length=32)
+    started_at = models.DateTimeField(default=timezone.now)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resume_reason = models.TextField(blank=True)
+    days_added = models.PositiveIntegerField(default=0)
+
+    history = HistoricalRecords(historical_queryset=AppendOnlyHistoricalQuerySet, bases=[AppendOnlyModel])
+
+    class Meta:
+        ordering = ["case_id", "started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=models.Q(ended_at__isnull=True), name="one_open_pause_per_case"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} paused {self.started_at:%Y-%m-%d}"
 
 
 class CaseEvent(AppendOnlyModel):

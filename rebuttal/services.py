@@ -19,11 +19,12 @@ from django.db.models import F
 from django.utils import timezone
 from django_fsm import can_proceed, has_transition_perm
 
-from rebuttal import permissions, receivability
+from rebuttal import clocks, permissions, receivability
 from rebuttal.exceptions import ActionForbidden, CaseNotFound, StaleVersion, TransitionRefused
 from rebuttal.models import (
     CaseAccess,
     CaseEvent,
+    ClockPause,
     EventKind,
     Policy,
     RebuttalCase,
@@ -299,7 +300,15 @@ def _transition(
     if prepare is not None:
         kwargs.update(prepare(case, policy))
     from_status = case.status
+    was_paused = case.paused_at is not None
     method(policy=policy, **kwargs)
+    if case.stage_started_at is not None and case.stage_due_on is None:
+        # A new stage: its due date counts on the office's calendar.
+        case.stage_due_on = clocks.stage_due_on(
+            policy, case.status, case.stage_started_at, clocks.calendar_for(case.office, timezone.localdate())
+        )
+    if was_paused and case.paused_at is None:
+        _end_open_pause(case, actor=actor, reason=f"The case moved on ({name}).")
     event = _prepare_event(
         case,
         actor=actor,
@@ -631,6 +640,97 @@ def case_issue_outcome(
     return _transition(
         case_id=case_id, name="issue_outcome", actor=actor, version=version, client_ip=client_ip
     )
+
+
+# --- the stage clock -------------------------------------------------------------
+
+# Who may stop the clock: the people working the case (the reviewer's document
+# requests and supervisor invitations use it).
+_CLOCK_KEEPERS = frozenset({"hr", "reviewer", "system"})
+
+
+def _end_open_pause(case: RebuttalCase, *, actor: Any, reason: str, days_added: int = 0) -> None:
+    pause = ClockPause.objects.filter(case=case, ended_at__isnull=True).first()
+    if pause is not None:
+        pause.ended_at = timezone.now()
+        pause.ended_by = actor
+        pause.resume_reason = reason
+        pause.days_added = days_added
+        pause._history_user = actor
+        pause.save()
+
+
+@transaction.atomic
+def case_pause_clock(*, case_id: int, actor: Any, reason: str, client_ip: str | None = None) -> RebuttalCase:
+    """Stop the stage clock while waiting on the requester or a supervisor."""
+    reason = _require(reason, "reason", "Say what the case is waiting for.")
+    case = _lock(case_id)
+    if not permissions.relations(case, actor) & _CLOCK_KEEPERS:
+        raise ActionForbidden("Only the people working the case may pause its clock.")
+    if case.stage_due_on is None:
+        raise TransitionRefused("This case has no running stage clock to pause.")
+    if case.paused_at is not None:
+        raise TransitionRefused("The clock of this case is already paused.")
+    policy = policy_current()
+    case.paused_at = timezone.now()
+    pause = ClockPause(
+        case=case,
+        stage=clocks.STAGE_OF_STATUS.get(case.status, ""),
+        started_at=case.paused_at,
+        started_by=actor,
+        reason=reason,
+    )
+    pause._history_user = actor
+    event = _prepare_event(
+        case,
+        actor=actor,
+        kind=EventKind.PAUSED,
+        reason=reason,
+        policy_version=policy.version,
+        client_ip=client_ip,
+    )
+    case._history_user = actor
+    case.save()
+    pause.save()
+    event.save()
+    return case
+
+
+@transaction.atomic
+def case_resume_clock(*, case_id: int, actor: Any, reason: str, client_ip: str | None = None) -> RebuttalCase:
+    """Restart the stage clock; the due date moves by the days it stood still."""
+    reason = _require(reason, "reason", "Say why the clock resumes (e.g. the documents arrived).")
+    case = _lock(case_id)
+    if not permissions.relations(case, actor) & _CLOCK_KEEPERS:
+        raise ActionForbidden("Only the people working the case may resume its clock.")
+    if case.paused_at is None:
+        raise TransitionRefused("The clock of this case is not paused.")
+    policy = policy_current()
+    today = timezone.localdate()
+    paused_days = (today - timezone.localtime(case.paused_at).date()).days
+    target = clocks.target_of(policy, case.status) or {"unit": clocks.CALENDAR}
+    old_due = case.stage_due_on
+    case.stage_due_on = clocks.pushed_due_on(
+        old_due, paused_days, str(target["unit"]), clocks.calendar_for(case.office, today)
+    )
+    case.paused_at = None
+    _end_open_pause(case, actor=actor, reason=reason, days_added=paused_days)
+    event = _prepare_event(
+        case,
+        actor=actor,
+        kind=EventKind.RESUMED,
+        reason=reason,
+        changes={
+            "stage_due_on": [_json_value(old_due), _json_value(case.stage_due_on)],
+            "paused_days": paused_days,
+        },
+        policy_version=policy.version,
+        client_ip=client_ip,
+    )
+    case._history_user = actor
+    case.save()
+    event.save()
+    return case
 
 
 # --- policy ------------------------------------------------------------------------

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from rebuttal.serializers import TEXT_MAX_CHARS
+from rebuttal.models import Recommendation
+from rebuttal.serializers import STATEMENT_MAX_CHARS, TEXT_MAX_CHARS
 
 
 class TransitionSerializer(serializers.Serializer):
@@ -44,8 +45,27 @@ class ReviewerAcceptSerializer(TransitionSerializer):
         return value
 
 
-# The transitions the API offers now; review and decision transitions join with
-# the workflow issue (their services exist already).
+class CommentOptionalSerializer(TransitionSerializer):
+    comment = serializers.CharField(max_length=TEXT_MAX_CHARS, required=False, allow_blank=True, default="")
+
+
+class SubmitRecommendationSerializer(TransitionSerializer):
+    findings = serializers.CharField(max_length=STATEMENT_MAX_CHARS)
+    recommendation = serializers.ChoiceField(choices=Recommendation.choices)
+    recommended_rating = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, default="", help_text="Required when `revise`."
+    )
+    reasons = serializers.CharField(max_length=STATEMENT_MAX_CHARS)
+
+
+class DecideSerializer(TransitionSerializer):
+    final_rating = serializers.CharField(max_length=40, help_text="A key of the policy's rating scale.")
+    follows_recommendation = serializers.BooleanField()
+    reasons = serializers.CharField(max_length=STATEMENT_MAX_CHARS)
+
+
+# Every transition of the lifecycle a person performs (``invitation_expire`` and
+# ``issue_outcome`` are the scheduler's and the letter task's).
 API_TRANSITIONS: dict[str, type[TransitionSerializer]] = {
     "submit": TransitionSerializer,
     "start_screening": TransitionSerializer,
@@ -56,4 +76,9 @@ API_TRANSITIONS: dict[str, type[TransitionSerializer]] = {
     "reviewer_accept": ReviewerAcceptSerializer,
     "reviewer_decline": ReasonRequiredSerializer,
     "release_reviewer": ReasonRequiredSerializer,
+    "submit_recommendation": SubmitRecommendationSerializer,
+    "forward_for_endorsement": CommentOptionalSerializer,
+    "return_to_reviewer": ReasonRequiredSerializer,
+    "endorse": CommentOptionalSerializer,
+    "decide": DecideSerializer,
 }

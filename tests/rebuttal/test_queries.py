@@ -25,9 +25,11 @@ from workflow.services import case_act
 # locked case, the actor's groups, the policy in force, the case UPDATE, its
 # history row and its audit event.
 START_SCREENING_QUERIES = 10
-# As above, plus the policy the case is screened under (``case.policy``) and
-# the earlier requests for the same appraisal (rule ``one_per_appraisal``).
-ACCEPT_RECEIVABLE_QUERIES = 12
+# As above, plus the policy the case is screened under (``case.policy``), the
+# earlier requests for the same appraisal (rule ``one_per_appraisal``) and, as
+# the case enters a new stage, its office and that office's holidays (the
+# calendar its due date counts on).
+ACCEPT_RECEIVABLE_QUERIES = 14
 # The token with its user, the user's groups, one page of cases (keyset paging: no COUNT).
 LIST_QUERIES = 3
 # The token with its user, the user's groups, the case with its requester and
