@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from rebuttal import services
-from rebuttal.models import RebuttalCase
+from rebuttal.models import Office, RebuttalCase
 from rebuttal.permissions import ROLE_GROUPS
 from reviewers import services as reviewer_services
 from reviewers.models import RetainerContract, Reviewer
@@ -62,13 +62,14 @@ DEMO_POOL = [
     ("Oliver Grant", "oliver.grant@example.net", ["en"], ["Americas", "Europe"], 3, 14, "1500.00", "GBP"),
 ]
 
+# name, region, country (public holidays), subdivision
 OFFICES = [
-    ("Geneva Office", "Europe"),
-    ("Nairobi Hub", "Africa"),
-    ("New York Headquarters", "Americas"),
-    ("Bangkok Office", "Asia and the Pacific"),
-    ("Copenhagen Office", "Europe"),
-    ("Panama Hub", "Americas"),
+    ("Geneva Office", "Europe", "CH", "GE"),
+    ("Nairobi Hub", "Africa", "KE", ""),
+    ("New York Headquarters", "Americas", "US", "NY"),
+    ("Bangkok Office", "Asia and the Pacific", "TH", ""),
+    ("Copenhagen Office", "Europe", "DK", ""),
+    ("Panama Hub", "Americas", "PA", ""),
 ]
 
 # (target state, how many cases)
@@ -119,6 +120,10 @@ class Command(BaseCommand):
         if RebuttalCase.objects.exists():
             self.stdout.write("Demo cases already present; nothing added.")
         else:
+            for name, region, country, subdivision in OFFICES:
+                Office.objects.get_or_create(
+                    name=name, defaults={"region": region, "country": country, "subdivision": subdivision}
+                )
             pool = self._pool(people)
             self._cases(people, pool)
             self._cut_contract_short(pool)
@@ -223,7 +228,7 @@ class Command(BaseCommand):
         for target, count in SPREAD:
             for _ in range(count):
                 requester = requesters[n % len(requesters)]
-                office, region = OFFICES[n % len(OFFICES)]
+                office, region, _country, _subdivision = OFFICES[n % len(OFFICES)]
                 # Each requester files for a different cycle, so the demo has no duplicates.
                 cycle = 2026 - (n // len(requesters))
                 late = target == "not_receivable"
