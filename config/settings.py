@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "viewflow",
+    "viewflow.workflow",
     "rebuttal",
     "reviewers",
     "reports",
@@ -122,6 +123,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 
 LOGIN_URL = "admin:login"
+
+# viewflow adds its Material site middlewares unless told not to; the service
+# does not use viewflow's own pages (tasks are done through the case pages and API).
+VIEWFLOW = {"AUTOREGISTER": False}
 
 # --- Audit ----------------------------------------------------------------
 # History is evidence: nobody may roll a case back through the admin.

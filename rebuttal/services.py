@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -48,6 +49,21 @@ INTAKE_FIELDS = (
     "language",
     "statement",
 )
+
+
+# --- hooks of higher layers ----------------------------------------------------------
+
+# Called after every transition, inside its transaction, as ``hook(case, name, actor)``
+# once the case and its event are saved. The workflow app registers the one that
+# moves the viewflow process along, so that whichever path performed the
+# transition, the process and the case can never disagree. (This app may not
+# import the workflow app; it offers the hook instead.)
+_after_transition: list[Callable[[RebuttalCase, str, Any], None]] = []
+
+
+def on_transition(hook: Callable[[RebuttalCase, str, Any], None]) -> None:
+    if hook not in _after_transition:
+        _after_transition.append(hook)
 
 
 # --- audit chain -------------------------------------------------------------
@@ -325,6 +341,8 @@ def _transition(
     case._change_reason = name
     case.save()
     event.save()
+    for hook in _after_transition:
+        hook(case, name, actor)
     return case
 
 

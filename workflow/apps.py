@@ -1,5 +1,15 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class WorkflowConfig(AppConfig):
     name = "workflow"
+
+    def ready(self) -> None:
+        from rebuttal.services import on_transition
+        from workflow.process import follow_transition
+        from workflow.roles import ensure_role_groups
+
+        on_transition(follow_transition)
+        # After the permissions exist (auth's own post_migrate runs first).
+        post_migrate.connect(ensure_role_groups, sender=self, dispatch_uid="workflow.ensure_role_groups")
