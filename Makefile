@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench install migrate demo clean
+.PHONY: run test lint bench diagrams install migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ test: lint
 
 bench: install
 	$(BIN)/python -m bench
+
+# The flow graph (SVG) and the case state machine (DOT) into docs/diagrams/.
+diagrams: install
+	$(BIN)/python manage.py export_diagrams docs/diagrams
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

@@ -14,6 +14,7 @@ from reviewers.api import (
     ReviewerSuggestionsView,
     ReviewerViewSet,
 )
+from workflow import views as workflow_views
 from workflow.api import CaseTransitionView
 
 router = SimpleRouter()
@@ -41,6 +42,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("workflow/diagram/", workflow_views.diagram, name="workflow-diagram"),
     path("", TemplateView.as_view(template_name="pages/home.html"), name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
