@@ -8,6 +8,7 @@ thread uses its own database connection, opened once and closed at the end.
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 import time
@@ -120,6 +121,15 @@ def _awaiting(requester: Any, hr: Any) -> RebuttalCase:
     return advance(make_case(requester), to="awaiting_assignment", requester=requester, hr=hr)
 
 
+_filers = itertools.count()
+
+
+def _awaiting_from_new_requester(hr: Any) -> RebuttalCase:
+    """A case of a requester of its own: one reviewer may hold only one case per requester."""
+    requester = UserFactory(username=f"racer-filer-{next(_filers)}")
+    return _awaiting(requester, hr)
+
+
 def _invite_job(case_id: int, hr: Any, reviewer_id: int, version: int | None) -> Callable[[], Any]:
     return lambda: case_act(
         case_id=case_id, name="invite_reviewer", actor=hr, version=version, data={"reviewer": reviewer_id}
@@ -151,7 +161,7 @@ def test_twenty_invitations_of_one_reviewer_stop_at_the_contract_capacity(
         for number in range(rounds):
             user = _reviewer(groups, f"busy-{number}", capacity=capacity)
             profile = reviewer_profile(user)
-            cases = [_awaiting(requester, hr) for _ in range(threads)]
+            cases = [_awaiting_from_new_requester(hr) for _ in range(threads)]
 
             outcomes = racers.race([_invite_job(c.pk, hr, profile.pk, c.version) for c in cases])
 
@@ -195,7 +205,7 @@ def test_eight_invitations_to_one_case_leave_exactly_one(transactional_db, polic
     losses: Counter[str] = Counter()
     with Racers(threads) as racers:
         for number in range(rounds):
-            case = _awaiting(requester, hr)
+            case = _awaiting_from_new_requester(hr)
             # Half send the version they saw, half none: the state check must stop those.
             jobs = [
                 _invite_job(case.pk, hr, profile.pk, case.version if i % 2 == 0 else None)
