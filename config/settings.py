@@ -187,10 +187,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "rebuttals@example.org")
+# Links in e-mails point here.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# Who receives breach escalations; empty: the members of the hr_admin group.
+HR_LEAD_EMAILS = env_list("HR_LEAD_EMAILS", [])
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # One line per finished task is noise; failures still log as errors.
+    "loggers": {"celery.app.trace": {"level": "WARNING"}},
 }

@@ -14,8 +14,10 @@ from reviewers.api import (
     ReviewerSuggestionsView,
     ReviewerViewSet,
 )
+from workflow import api_review
 from workflow import views as workflow_views
 from workflow.api import CaseTransitionView
+from workflow.api_tasks import TaskClaimView, TaskListView, TaskUnclaimView
 
 router = SimpleRouter()
 router.register("cases", CaseViewSet, basename="case")
@@ -37,7 +39,31 @@ api_v1 = [
     ),
     path("contracts/expiring/", ExpiringContractsView.as_view(), name="contracts-expiring"),
     path("fees/certification/", FeeCertificationView.as_view(), name="fee-certification"),
+    path("cases/<int:pk>/interviews/", api_review.CaseInterviewsView.as_view(), name="case-interviews"),
+    path(
+        "cases/<int:pk>/document-requests/",
+        api_review.CaseDocumentRequestsView.as_view(),
+        name="case-document-requests",
+    ),
+    path(
+        "document-requests/<int:pk>/answer/",
+        api_review.DocumentRequestAnswerView.as_view(),
+        name="document-request-answer",
+    ),
+    path(
+        "cases/<int:pk>/supervisor-invitations/",
+        api_review.CaseSupervisorInvitationsView.as_view(),
+        name="case-supervisor-invitations",
+    ),
+    path(
+        "supervisor-invitations/<int:pk>/",
+        api_review.OfficerInvitationView.as_view(),
+        name="supervisor-invitation",
+    ),
     path("policy/", PolicyView.as_view(), name="policy"),
+    path("tasks/", TaskListView.as_view(), name="task-list"),
+    path("tasks/<int:pk>/claim/", TaskClaimView.as_view(), name="task-claim"),
+    path("tasks/<int:pk>/unclaim/", TaskUnclaimView.as_view(), name="task-unclaim"),
     *router.urls,
 ]
 

@@ -566,3 +566,74 @@ class CaseAccess(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.case_id} opened by {self.actor_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Addressee(models.TextChoices):
+    REQUESTER = "requester", _("The requester")
+    SUPERVISOR = "supervisor", _("A reporting officer")
+
+
+class DocumentRequest(models.Model):
+    """A request for documents during the review; while any is open the stage clock is paused."""
+
+    case = models.ForeignKey(RebuttalCase, on_delete=models.PROTECT, related_name="document_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    addressee = models.CharField(max_length=12, choices=Addressee.choices)
+    # The account that answers: the requester, or the reporting officer matched by e-mail.
+    addressed_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    what = models.TextField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    answer = models.TextField(blank=True)
+
+    history = HistoricalRecords(historical_queryset=AppendOnlyHistoricalQuerySet, bases=[AppendOnlyModel])
+
+    class Meta:
+        ordering = ["case_id", "requested_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Request {self.pk} on case {self.case_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_at is None
+
+
+class OfficerRole(models.TextChoices):
+    FIRST = "first", _("First reporting officer")
+    SECOND = "second", _("Second reporting officer")
+
+
+class SupervisorInvitation(models.Model):
+    """A reporting officer's invitation to comment on the requester's statement.
+
+    While it is open the officer sees the statement and their own comment, and
+    nothing else of the case; it closes when they answer or the window ends.
+    """
+
+    case = models.ForeignKey(RebuttalCase, on_delete=models.PROTECT, related_name="supervisor_invitations")
+    role = models.CharField(max_length=6, choices=OfficerRole.choices)
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    invited_at = models.DateTimeField(default=timezone.now)
+    closes_on = models.DateField(help_text="The last day a comment is accepted (policy window).")
+    comment = models.TextField(blank=True)
+    commented_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(historical_queryset=AppendOnlyHistoricalQuerySet, bases=[AppendOnlyModel])
+
+    class Meta:
+        ordering = ["case_id", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "role"], name="one_invitation_per_officer_role")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} on case {self.case_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.commented_at is None and timezone.localdate() <= self.closes_on

@@ -113,6 +113,20 @@ def _prepare_event(case: RebuttalCase, *, actor: Any, kind: str, **fields: Any) 
     return event
 
 
+def _save_with_event(
+    case: RebuttalCase, *, actor: Any, kind: str, policy: Policy, **fields: Any
+) -> CaseEvent:
+    """Save the case (one history row, a new version) and append its audit event.
+
+    The caller holds the case row locked.
+    """
+    event = _prepare_event(case, actor=actor, kind=kind, policy_version=policy.version, **fields)
+    case._history_user = actor
+    case.save()
+    event.save()
+    return event
+
+
 def _json_value(value: Any) -> Any:
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
@@ -188,7 +202,7 @@ def case_create(*, requester: Any, data: dict[str, Any], client_ip: str | None =
     return case
 
 
-def _lock(case_id: int) -> RebuttalCase:
+def case_lock(case_id: int) -> RebuttalCase:
     case = RebuttalCase.objects.select_for_update().filter(pk=case_id, deleted_at__isnull=True).first()
     if case is None:
         raise CaseNotFound("No such case.")
@@ -213,7 +227,7 @@ def case_update_draft(
     client_ip: str | None = None,
 ) -> RebuttalCase:
     """The requester edits their draft; the event records each field's old and new value."""
-    case = _lock(case_id)
+    case = case_lock(case_id)
     if case.requester_id != actor.pk:
         raise ActionForbidden("Only the requester may edit this request.")
     _check_version(case, version)
@@ -231,17 +245,9 @@ def case_update_draft(
         return case
     policy = policy_current()
     _validate_intake(case, policy)
-    event = _prepare_event(
-        case,
-        actor=actor,
-        kind=EventKind.UPDATED,
-        changes=changes,
-        policy_version=policy.version,
-        client_ip=client_ip,
+    _save_with_event(
+        case, actor=actor, kind=EventKind.UPDATED, policy=policy, changes=changes, client_ip=client_ip
     )
-    case._history_user = actor
-    case.save()
-    event.save()
     return case
 
 
@@ -250,7 +256,7 @@ def case_delete_draft(
     *, case_id: int, actor: Any, version: int | None = None, client_ip: str | None = None
 ) -> None:
     """The requester discards a draft. The record is kept (soft delete) for the audit trail."""
-    case = _lock(case_id)
+    case = case_lock(case_id)
     if case.requester_id != actor.pk:
         raise ActionForbidden("Only the requester may delete this request.")
     _check_version(case, version)
@@ -258,12 +264,7 @@ def case_delete_draft(
         raise TransitionRefused("Only a draft can be deleted; a filed request can be withdrawn.")
     policy = policy_current()
     case.deleted_at = timezone.now()
-    event = _prepare_event(
-        case, actor=actor, kind=EventKind.DELETED, policy_version=policy.version, client_ip=client_ip
-    )
-    case._history_user = actor
-    case.save()
-    event.save()
+    _save_with_event(case, actor=actor, kind=EventKind.DELETED, policy=policy, client_ip=client_ip)
 
 
 # --- transitions ---------------------------------------------------------------
@@ -277,7 +278,7 @@ def case_lock_for_transition(*, case_id: int, name: str, actor: Any, version: in
     state (403). Services of higher apps call it first when they must check
     more (e.g. reviewer eligibility) under the same lock.
     """
-    case = _lock(case_id)
+    case = case_lock(case_id)
     if not permissions.may_attempt(case, actor, name):
         raise ActionForbidden(f"You may not {name.replace('_', ' ')} on this case.")
     _check_version(case, version)
@@ -325,28 +326,25 @@ def _transition(
         )
     if was_paused and case.paused_at is None:
         _end_open_pause(case, actor=actor, reason=f"The case moved on ({name}).")
-    event = _prepare_event(
+    case._change_reason = name
+    _save_with_event(
         case,
         actor=actor,
         kind=EventKind.TRANSITION,
+        policy=policy,
         transition=name,
         from_status=from_status,
         to_status=case.status,
         reason=reason,
         changes=changes or {},
-        policy_version=policy.version,
         client_ip=client_ip,
     )
-    case._history_user = actor
-    case._change_reason = name
-    case.save()
-    event.save()
     for hook in _after_transition:
         hook(case, name, actor)
     return case
 
 
-def _require(value: str, field: str, message: str) -> str:
+def require_text(value: str, field: str, message: str) -> str:
     value = (value or "").strip()
     if not value:
         raise ValidationError({field: [message]})
@@ -416,7 +414,7 @@ def case_reject_not_receivable(
     *, case_id: int, actor: Any, version: int | None, reason: str, client_ip: str | None = None
 ) -> RebuttalCase:
     """HR closes the request at intake; the event names the rules that failed."""
-    reason = _require(reason, "reason", "Say why the request is not receivable.")
+    reason = require_text(reason, "reason", "Say why the request is not receivable.")
 
     def prepare(case: RebuttalCase, policy: Policy) -> dict[str, Any]:
         return {"result": _screen(case), "reason": reason}
@@ -479,7 +477,7 @@ def case_reviewer_accept(
 def case_reviewer_decline(
     *, case_id: int, actor: Any, version: int | None, reason: str, client_ip: str | None = None
 ) -> RebuttalCase:
-    reason = _require(reason, "reason", "Say why you decline the invitation.")
+    reason = require_text(reason, "reason", "Say why you decline the invitation.")
     return _transition(
         case_id=case_id,
         name="reviewer_decline",
@@ -514,7 +512,7 @@ def case_invitation_expire(
 def case_release_reviewer(
     *, case_id: int, actor: Any, version: int | None, reason: str, client_ip: str | None = None
 ) -> RebuttalCase:
-    reason = _require(reason, "reason", "Say why the reviewer is released.")
+    reason = require_text(reason, "reason", "Say why the reviewer is released.")
     return _transition(
         case_id=case_id,
         name="release_reviewer",
@@ -538,8 +536,8 @@ def case_submit_recommendation(
     client_ip: str | None = None,
 ) -> RebuttalCase:
     """The reviewer's report: findings and a recommendation to maintain or revise."""
-    findings = _require(findings, "findings", "The findings are required.")
-    reasons = _require(reasons, "reasons", "The reasons are required.")
+    findings = require_text(findings, "findings", "The findings are required.")
+    reasons = require_text(reasons, "reasons", "The reasons are required.")
     if recommendation not in Recommendation.values:
         raise ValidationError({"recommendation": ["Choose 'maintain' or 'revise'."]})
 
@@ -587,7 +585,7 @@ def case_forward_for_endorsement(
 def case_return_to_reviewer(
     *, case_id: int, actor: Any, version: int | None, reason: str, client_ip: str | None = None
 ) -> RebuttalCase:
-    reason = _require(reason, "reason", "Say what the reviewer should clarify.")
+    reason = require_text(reason, "reason", "Say what the reviewer should clarify.")
     return _transition(
         case_id=case_id,
         name="return_to_reviewer",
@@ -626,7 +624,7 @@ def case_decide(
     client_ip: str | None = None,
 ) -> RebuttalCase:
     """The decision-maker's decision; the final rating replaces the original one."""
-    reasons = _require(reasons, "reasons", "The reasons for the decision are required.")
+    reasons = require_text(reasons, "reasons", "The reasons for the decision are required.")
 
     def prepare(case: RebuttalCase, policy: Policy) -> dict[str, Any]:
         if final_rating not in policy.rating_keys:
@@ -681,8 +679,8 @@ def _end_open_pause(case: RebuttalCase, *, actor: Any, reason: str, days_added: 
 @transaction.atomic
 def case_pause_clock(*, case_id: int, actor: Any, reason: str, client_ip: str | None = None) -> RebuttalCase:
     """Stop the stage clock while waiting on the requester or a supervisor."""
-    reason = _require(reason, "reason", "Say what the case is waiting for.")
-    case = _lock(case_id)
+    reason = require_text(reason, "reason", "Say what the case is waiting for.")
+    case = case_lock(case_id)
     if not permissions.relations(case, actor) & _CLOCK_KEEPERS:
         raise ActionForbidden("Only the people working the case may pause its clock.")
     if case.stage_due_on is None:
@@ -699,26 +697,18 @@ def case_pause_clock(*, case_id: int, actor: Any, reason: str, client_ip: str | 
         reason=reason,
     )
     pause._history_user = actor
-    event = _prepare_event(
-        case,
-        actor=actor,
-        kind=EventKind.PAUSED,
-        reason=reason,
-        policy_version=policy.version,
-        client_ip=client_ip,
+    _save_with_event(
+        case, actor=actor, kind=EventKind.PAUSED, policy=policy, reason=reason, client_ip=client_ip
     )
-    case._history_user = actor
-    case.save()
     pause.save()
-    event.save()
     return case
 
 
 @transaction.atomic
 def case_resume_clock(*, case_id: int, actor: Any, reason: str, client_ip: str | None = None) -> RebuttalCase:
     """Restart the stage clock; the due date moves by the days it stood still."""
-    reason = _require(reason, "reason", "Say why the clock resumes (e.g. the documents arrived).")
-    case = _lock(case_id)
+    reason = require_text(reason, "reason", "Say why the clock resumes (e.g. the documents arrived).")
+    case = case_lock(case_id)
     if not permissions.relations(case, actor) & _CLOCK_KEEPERS:
         raise ActionForbidden("Only the people working the case may resume its clock.")
     if case.paused_at is None:
@@ -733,21 +723,18 @@ def case_resume_clock(*, case_id: int, actor: Any, reason: str, client_ip: str |
     )
     case.paused_at = None
     _end_open_pause(case, actor=actor, reason=reason, days_added=paused_days)
-    event = _prepare_event(
+    _save_with_event(
         case,
         actor=actor,
         kind=EventKind.RESUMED,
+        policy=policy,
         reason=reason,
         changes={
             "stage_due_on": [_json_value(old_due), _json_value(case.stage_due_on)],
             "paused_days": paused_days,
         },
-        policy_version=policy.version,
         client_ip=client_ip,
     )
-    case._history_user = actor
-    case.save()
-    event.save()
     return case
 
 

@@ -190,3 +190,24 @@ class FeeLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract} {self.amount} {self.currency} ({self.earned_on})"
+
+
+class Interview(models.Model):
+    """An interview the reviewer held: who, when, and the notes."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="interviews")
+    case = models.ForeignKey("rebuttal.RebuttalCase", on_delete=models.PROTECT, related_name="interviews")
+    interviewee = models.CharField(
+        max_length=200, help_text="Name and role, e.g. 'J. Doe, first reporting officer'"
+    )
+    held_on = models.DateField()
+    notes = models.TextField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    history = _history()
+
+    class Meta:
+        ordering = ["case_id", "held_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.interviewee} on {self.held_on}"

@@ -17,13 +17,13 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from rebuttal import services as case_services
+from rebuttal.accounts import account_for_email
 from rebuttal.exceptions import ActionForbidden, CaseNotFound, TransitionRefused
 from rebuttal.models import RebuttalCase, Status
 from rebuttal.permissions import HR_ADMIN, HR_SPECIALIST, REVIEWER, group_names
@@ -34,6 +34,7 @@ from reviewers.models import (
     AssignmentStatus,
     Conflict,
     FeeLine,
+    Interview,
     RetainerContract,
     Reviewer,
 )
@@ -50,36 +51,13 @@ REVIEWER_FIELDS = ("name", "email", "languages", "regions", "affiliation", "acti
 # --- pool --------------------------------------------------------------------------
 
 
-def _account_for(email: str) -> Any:
-    """The user with this e-mail; created without a usable password when there is none."""
-    User = get_user_model()
-    user = User.objects.filter(email__iexact=email).order_by("pk").first()
-    if user is None:
-        user = User(username=_free_username(email), email=email)
-        user.set_unusable_password()
-        user.save()
-    return user
-
-
-def _free_username(email: str) -> str:
-    """The e-mail as username, with a suffix when another account holds that name
-    (another user may be called by this e-mail, or two long e-mails share 150 characters)."""
-    User = get_user_model()
-    base = candidate = email.lower()[:150]
-    n = 1
-    while User.objects.filter(username__iexact=candidate).exists():
-        n += 1
-        candidate = f"{base[: 150 - len(str(n)) - 1]}-{n}"
-    return candidate
-
-
 @transaction.atomic
 def reviewer_create(*, actor: Any, data: dict[str, Any]) -> Reviewer:
     """Add a reviewer to the pool; their login is the account with the same e-mail."""
     email = data["email"].strip()
     if Reviewer.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": ["A reviewer with this e-mail is already in the pool."]})
-    user = _account_for(email)
+    user = account_for_email(email)
     if Reviewer.objects.filter(user=user).exists():
         raise ValidationError({"email": ["This account is already a reviewer."]})
     reviewer = Reviewer(user=user, **{k: v for k, v in data.items() if k in REVIEWER_FIELDS})
@@ -415,3 +393,25 @@ def invitations_due_for_expiry(*, now: dt.datetime | None = None) -> list[int]:
         .order_by("case_id")
         .values_list("case_id", flat=True)
     )
+
+
+@transaction.atomic
+def interview_record(
+    *, case_id: int, actor: Any, interviewee: str, held_on: dt.date, notes: str
+) -> Interview:
+    """The reviewer holding the case records an interview (who, when, notes)."""
+    interviewee = case_services.require_text(interviewee, "interviewee", "Say who was interviewed.")
+    notes = case_services.require_text(notes, "notes", "The interview notes are required.")
+    case = case_services.case_lock(case_id)
+    if case.reviewer_user_id is None or case.reviewer_user_id != getattr(actor, "pk", None):
+        raise ActionForbidden("Only the reviewer holding the case records interviews.")
+    if case.status != Status.UNDER_REVIEW:
+        raise TransitionRefused("Interviews are recorded while the case is under review.")
+    if held_on > timezone.localdate():
+        raise ValidationError({"held_on": ["An interview cannot be recorded before it is held."]})
+    interview = Interview(
+        assignment=_open_assignment(case), case=case, interviewee=interviewee, held_on=held_on, notes=notes
+    )
+    interview._history_user = actor
+    interview.save()
+    return interview

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from rebuttal import services
@@ -125,7 +126,9 @@ class Command(BaseCommand):
                     name=name, defaults={"region": region, "country": country, "subdivision": subdivision}
                 )
             pool = self._pool(people)
-            self._cases(people, pool)
+            # The demo's own history would otherwise mail ~100 messages to the console.
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+                self._cases(people, pool)
             self._cut_contract_short(pool)
             self.stdout.write(
                 f"Created {RebuttalCase.objects.count()} demo cases and a pool of {len(pool)} reviewers."
