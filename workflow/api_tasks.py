@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -19,19 +18,14 @@ from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from viewflow.workflow import STATUS
 from viewflow.workflow.models import Task
 
 from rebuttal.api import error_responses
 from rebuttal.api_pagination import CasePagination
-from rebuttal.exceptions import ActionForbidden, TransitionRefused
 from rebuttal.models import Status
 from workflow import selectors
+from workflow.services import task_claim, task_unclaim
 from workflow.task_serializers import TaskSerializer
-
-
-class TaskTaken(TransitionRefused):
-    """Someone else holds the task, or it is finished."""
 
 
 class TaskPagination(CasePagination):
@@ -91,40 +85,6 @@ class TaskListView(ListAPIView):
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
-
-
-def task_claim(*, task_id: int, user: Any) -> Task:
-    """Assign an unassigned task to ``user`` (claiming one already yours changes nothing).
-
-    The flow lock is taken first and the task re-read under it, so a concurrent
-    claim that won is seen here: ``TaskTaken``.
-    """
-    task = selectors.task_get_for_action(user=user, pk=task_id)
-    with transaction.atomic(), task.activation() as activation:
-        task = activation.task
-        if task.status == STATUS.ASSIGNED and task.owner_id == user.pk:
-            return task
-        if task.status != STATUS.NEW:
-            raise TaskTaken("Someone else has taken this task, or it is finished.")
-        activation.assign(user)
-    return task
-
-
-def task_unclaim(*, task_id: int, user: Any) -> Task:
-    """Put a task ``user`` holds back in its queue (not a reviewer's: the flow assigns those)."""
-    task = selectors.task_get_for_action(user=user, pk=task_id)
-    if task.flow_task.name in selectors.REVIEWER_NODES:
-        raise ActionForbidden("A reviewer's task is assigned by the flow and cannot be handed back.")
-    with transaction.atomic(), task.activation() as activation:
-        task = activation.task
-        if task.status == STATUS.NEW:
-            raise TaskTaken("Nobody holds this task.")
-        if not selectors.task_is_open(task):
-            raise TaskTaken("This task is finished.")
-        if task.owner_id != user.pk:
-            raise ActionForbidden("Only the person holding a task may hand it back.")
-        activation.unassign()
-    return task
 
 
 TASK_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)

@@ -1,10 +1,10 @@
-"""The one entry point for every action on a case.
+"""The one entry point for every action on a case, and who holds which task.
 
-The API's transition endpoint, the pages' forms and (from the workflow issue
-on) the viewflow tasks call ``case_act``; it calls the service that performs the
-transition, and the services of other apps that must move with it, in one
-transaction. Later it also completes the matching viewflow task and schedules
-letters and notifications on commit.
+The API's transition endpoint and the pages' forms call ``case_act``; it calls
+the service that performs the transition, and the services of other apps that
+must move with it, in one transaction. The transition hooks registered in
+``workflow.apps`` then complete the matching viewflow task and queue the
+notifications, in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,10 +13,14 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
+from viewflow.workflow import STATUS
+from viewflow.workflow.models import Task
 
 from rebuttal import services as case_services
+from rebuttal.exceptions import ActionForbidden, TransitionRefused
 from rebuttal.models import RebuttalCase
 from reviewers import services as reviewer_services
+from workflow import selectors
 
 
 def _invite(*, reviewer: Any, **kwargs: Any) -> RebuttalCase:
@@ -70,3 +74,44 @@ def case_act(
     """Perform transition ``name`` on a case, with the transition's own fields in ``data``."""
     service = ACTIONS[name]
     return service(case_id=case_id, actor=actor, version=version, client_ip=client_ip, **(data or {}))
+
+
+# --- who holds a task -------------------------------------------------------------
+
+
+class TaskTaken(TransitionRefused):
+    """Someone else holds the task, or it is finished."""
+
+
+def task_claim(*, task_id: int, user: Any) -> Task:
+    """Assign an unassigned task to ``user`` (claiming one already yours changes nothing).
+
+    The flow lock is taken first and the task re-read under it, so a concurrent
+    claim that won is seen here: ``TaskTaken``.
+    """
+    task = selectors.task_get_for_action(user=user, pk=task_id)
+    with transaction.atomic(), task.activation() as activation:
+        task = activation.task
+        if task.status == STATUS.ASSIGNED and task.owner_id == user.pk:
+            return task
+        if task.status != STATUS.NEW:
+            raise TaskTaken("Someone else has taken this task, or it is finished.")
+        activation.assign(user)
+    return task
+
+
+def task_unclaim(*, task_id: int, user: Any) -> Task:
+    """Put a task ``user`` holds back in its queue (not a reviewer's: the flow assigns those)."""
+    task = selectors.task_get_for_action(user=user, pk=task_id)
+    if task.flow_task.name in selectors.REVIEWER_NODES:
+        raise ActionForbidden("A reviewer's task is assigned by the flow and cannot be handed back.")
+    with transaction.atomic(), task.activation() as activation:
+        task = activation.task
+        if task.status == STATUS.NEW:
+            raise TaskTaken("Nobody holds this task.")
+        if not selectors.task_is_open(task):
+            raise TaskTaken("This task is finished.")
+        if task.owner_id != user.pk:
+            raise ActionForbidden("Only the person holding a task may hand it back.")
+        activation.unassign()
+    return task

@@ -22,10 +22,9 @@ from viewflow.workflow.models import Task
 from rebuttal import services
 from rebuttal.models import RebuttalCase
 from tests.factories import UserFactory, advance, make_case
-from workflow.api_tasks import TaskTaken, task_claim
 from workflow.models import RebuttalProcess
 from workflow.process import open_task
-from workflow.services import case_act
+from workflow.services import TaskTaken, case_act, task_claim
 
 URL = "/api/v1/tasks/"
 UTC = zoneinfo.ZoneInfo("UTC")
