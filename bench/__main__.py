@@ -7,11 +7,13 @@ is used. The developer's own database is never opened.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
 
 import django
+from django.conf import settings
 from django.core.management import call_command
 
 from bench import database as bench_database
@@ -31,13 +33,20 @@ def main() -> int:
 def _setup_django() -> None:
     # With DEBUG on, Django keeps every query in memory: a cost production never pays.
     os.environ["DEBUG"] = "0"
+    # Submitting cases notifies people: the bench sends no mail and queues no task on a broker.
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.dummy.EmailBackend"
+    os.environ.pop("CELERY_BROKER_URL", None)
+    # viewflow keeps a flow only in an installed app: ``bench`` (no models) holds the bare flow.
+    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "bench"]
     django.setup()
+    # Celery's eager mode still builds a broker connection once and warns that it has no host.
+    logging.getLogger("kombu.connection").setLevel(logging.ERROR)
     call_command("migrate", verbosity=0)
 
 
 def _run(database: bench_database.BenchDatabase) -> None:
     # Imported after django.setup(): these modules import models.
-    from bench import case_list, data, report, suggestions, transitions
+    from bench import case_list, data, human_step, report, suggestions, transitions
 
     started = time.perf_counter()
     report.header(database)
@@ -49,12 +58,17 @@ def _run(database: bench_database.BenchDatabase) -> None:
     figures = transitions.run(people)
     report.transition_line(figures)
     report.say(
+        f"measuring one human step ({human_step.TRANSITION}) with its viewflow task, and a bare flow's ..."
+    )
+    steps = human_step.run(people)
+    report.human_step_line(steps)
+    report.say(
         f"measuring reviewer suggestions with {suggestions.SMALL:,} then {suggestions.LARGE:,} reviewers ..."
     )
     pools = suggestions.run(people)
     report.suggestions_line(pools)
-    report.summary(database, figures, small, large, pools)
-    path = report.write_json(database, figures, small, large, pools)
+    report.summary(database, figures, small, large, pools, steps)
+    path = report.write_json(database, figures, small, large, pools, steps)
     report.say(f"results written to {path.relative_to(path.parent.parent)}")
     report.say(f"bench took {time.perf_counter() - started:.0f} s")
 

@@ -1,24 +1,26 @@
 """viewflow's own minimal flow, Start -> View -> End, for the human-step floor.
 
-``process_class`` is left to viewflow's default, ``viewflow.workflow.models.Process``
-(the concrete model of viewflow's own installed app), so the flow needs no app,
-model or migration of its own. Two side effects, harmless in the bench's
-throw-away process: ``Flow.__init_subclass__`` adds a ``manage`` permission to
-``Process._meta.default_permissions`` (after ``migrate`` has run, so no row is
-written for it), and the processes' ``flow_class`` column stores
-``bench.bareflow.BareFlow``, which only this process can load. The flow keeps
-viewflow's default lock (none), as a minimal flow does; nothing in it is wired
-to URLs.
+``process_class`` is viewflow's concrete ``viewflow.workflow.models.Process`` (its
+default), so the flow needs no model or migration of its own: a proxy or subclass
+would need an app with migrations. viewflow still requires every flow to live in
+an installed app (it stores ``app_label/module.Flow`` in ``Process.flow_class``
+and ``Task.flow_task``), so ``python -m bench`` adds ``bench`` (no models) to
+``INSTALLED_APPS`` in its own process only. ``Flow.__init_subclass__`` also adds a
+``manage`` permission to ``Process._meta.default_permissions``: this module is
+imported after ``migrate``, so no row is written for it, and the bench's
+throw-away process is the only one that sees it. The flow keeps viewflow's
+default lock (none), as a minimal flow does; none of it is wired to URLs.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
 from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
 from viewflow import this
 from viewflow.workflow import flow
+from viewflow.workflow.models import Process
 
 from workflow.process import OPEN
 
@@ -33,6 +35,8 @@ class BareFlow(flow.Flow):
 
     One human task between a start and an end: viewflow's bookkeeping and nothing else.
     """
+
+    process_class = Process
 
     start = flow.StartHandle().Next(this.task)
     task = flow.View(no_page).Next(this.end)

@@ -13,9 +13,10 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from bench import case_list, suggestions, transitions
+from bench import case_list, human_step, suggestions, transitions
 from bench.case_list import ListFigures
 from bench.database import BenchDatabase
+from bench.human_step import StepFigures
 from bench.suggestions import PoolFigures
 from bench.timing import median_cpu
 from bench.transitions import TransitionFigures
@@ -50,13 +51,37 @@ def transition_line(figures: TransitionFigures) -> None:
         f"ratio {figures.ratio:.2f}x"
     )
     detail = figures.as_dict()
-    # On PostgreSQL the server does part of the work in its own process, which process_time() misses.
-    whose = "this process" if connection.vendor == "sqlite" else "this process (PostgreSQL's own not counted)"
     say(
-        f"  ({transitions.TRANSITION}, CPU of {whose} per transition, median of "
+        f"  ({transitions.TRANSITION}, CPU of {_whose()} per transition, median of "
         f"{transitions.BATCHES} batches of {transitions.BATCH_SIZE}; wall clock "
-        f"{detail['orm_service_wall_ms']:.2f} ms vs {detail['raw_sql_wall_ms']:.2f} ms)"
+        f"{detail['orm_service_wall_ms']:.2f} ms vs {detail['raw_sql_wall_ms']:.2f} ms;"
     )
+    say("   on bulk-created cases without a viewflow process: the workflow hook skips the flow)")
+
+
+def human_step_line(steps: StepFigures) -> None:
+    say(
+        f"human step: rebuttal {steps.rebuttal_ms:.2f} ms ({steps.rebuttal_sql} SQL), bare viewflow step "
+        f"{steps.bare_ms:.2f} ms ({steps.bare_sql} SQL), ratio {steps.ratio:.2f}x"
+    )
+    detail = steps.as_dict()
+    say(
+        f"  ({human_step.TRANSITION} through case_act on submitted cases with a viewflow process, "
+        "completing its intake task;"
+    )
+    say("   floor: the one View task of a bare Start -> View -> End flow, completed the same way;")
+    say(
+        f"   CPU of {_whose()} per step, median of {human_step.BATCHES} batches of {human_step.BATCH_SIZE}; "
+        f"wall clock {detail['rebuttal_wall_ms']:.2f} ms vs {detail['bare_viewflow_wall_ms']:.2f} ms;"
+    )
+    say(
+        f"   SQL statements counted on {human_step.COUNTED} more steps of each, transaction control included)"
+    )
+
+
+def _whose() -> str:
+    # On PostgreSQL the server does part of the work in its own process, which process_time() misses.
+    return "this process" if connection.vendor == "sqlite" else "this process (PostgreSQL's own not counted)"
 
 
 def list_line(small: ListFigures, large: ListFigures) -> None:
@@ -102,10 +127,12 @@ def summary(
     small: ListFigures,
     large: ListFigures,
     pools: tuple[int, PoolFigures, PoolFigures],
+    steps: StepFigures,
 ) -> None:
     _, small_pool, large_pool = pools
     rows = [
-        ("transition", "ORM service / raw SQL, CPU per transition", figures.ratio),
+        ("transition", "ORM service / raw SQL, CPU, no process", figures.ratio),
+        ("human step", "rebuttal / bare viewflow step, CPU per step", steps.ratio),
         ("case list", f"{large.cases:,} / {small.cases:,} cases, median latency", list_ratio(small, large)),
         (
             "suggestions",
@@ -136,6 +163,7 @@ def write_json(
     small: ListFigures,
     large: ListFigures,
     pools: tuple[int, PoolFigures, PoolFigures],
+    steps: StepFigures,
 ) -> Path:
     """Write every figure of the run to ``var/bench-results.json``; return its path."""
     case_id, small_pool, large_pool = pools
@@ -145,7 +173,8 @@ def write_json(
         "python": platform.python_version(),
         "django": django.get_version(),
         "cpus": os.cpu_count(),
-        "transition": figures.as_dict(),
+        "transition": {**figures.as_dict(), "viewflow_process": False},
+        "human_step": steps.as_dict(),
         "case_list": {
             "url": case_list.URL,
             "small": small.as_dict(),
@@ -161,6 +190,8 @@ def write_json(
         },
         "summary": {
             "transition_ratio": figures.ratio,
+            "human_step_ratio": steps.ratio,
+            "human_step_sql": {"rebuttal": steps.rebuttal_sql, "bare_viewflow": steps.bare_sql},
             "case_list_ratio": list_ratio(small, large),
             "reviewer_suggestions_ratio": suggestions.ratio(small_pool, large_pool),
         },
