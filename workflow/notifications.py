@@ -4,9 +4,10 @@
 the transition's transaction it writes one ``Notification`` per person concerned
 and schedules their sending with ``transaction.on_commit``, so a transition that
 rolls back leaves no row and sends nothing. ``deliver`` (run by the Celery task
-``workflow.tasks.send_notification``) claims a row with a conditional UPDATE, so a
-row is sent at most once however often the task runs; a failed send goes back to
-pending and the scheduler retries it.
+``workflow.tasks.send_notification``) locks a row, sends it and marks it sent in one
+transaction, so a row is sent once however often the task runs and a worker killed
+mid-send leaves it pending; a failed send goes back to pending and the scheduler
+retries it.
 
 A notification's context holds the case reference, a link path and names, never
 the statement or any other content of the case: e-mail leaves the organisation's
@@ -21,11 +22,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import translation
 
 from rebuttal.models import RebuttalCase
 from rebuttal.permissions import DECISION_MAKER, ENDORSER, HR_ADMIN, HR_SPECIALIST
@@ -92,7 +91,8 @@ def _requester(case: RebuttalCase) -> list[Recipient]:
 
 
 def _current_reviewer(case: RebuttalCase) -> list[Recipient]:
-    person = _person(case.reviewer_user)
+    # A reviewer reads the case's language (an eligibility rule): write in it.
+    person = _person(case.reviewer_user, language=case.language)
     return [person] if person else []
 
 
@@ -101,7 +101,7 @@ def _last_reviewer(case: RebuttalCase) -> list[Recipient]:
     assignment = (
         Assignment.objects.filter(case_id=case.pk).select_related("reviewer__user").order_by("-id").first()
     )
-    person = _person(assignment.reviewer.user) if assignment is not None else None
+    person = _person(assignment.reviewer.user, language=case.language) if assignment is not None else None
     return [person] if person else []
 
 
@@ -216,27 +216,9 @@ def render(notification: Notification) -> tuple[str, str, str]:
 def deliver(notification_id: int) -> bool:
     """Send one notification if it is still pending; True if this call sent it.
 
-    The claim is one UPDATE ... WHERE status = 'pending': of two workers running
-    the task for one row, only one sends.
+    Kept here for callers of this module; the work (and why it survives a killed
+    worker) is ``workflow.tasks.deliver``.
     """
-    claimed = Notification.objects.filter(pk=notification_id, status=NotificationStatus.PENDING).update(
-        status=NotificationStatus.SENDING, attempts=F("attempts") + 1
-    )
-    if not claimed:
-        return False
-    notification = Notification.objects.get(pk=notification_id)
-    try:
-        subject, text, html = render(notification)
-        message = EmailMultiAlternatives(subject=subject, body=text, to=[notification.email])
-        message.attach_alternative(html, "text/html")
-        message.send()
-    except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried later
-        status = (
-            NotificationStatus.FAILED if notification.attempts >= MAX_ATTEMPTS else NotificationStatus.PENDING
-        )
-        Notification.objects.filter(pk=notification_id).update(status=status, last_error=repr(exc)[:2000])
-        return False
-    Notification.objects.filter(pk=notification_id).update(
-        status=NotificationStatus.SENT, sent_at=timezone.now(), last_error=""
-    )
-    return True
+    from workflow.tasks import deliver as deliver_locked
+
+    return deliver_locked(notification_id)

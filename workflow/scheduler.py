@@ -203,10 +203,10 @@ def remind_and_escalate(now: dt.datetime) -> tuple[int, int]:
 
 
 def retry_unsent(now: dt.datetime) -> int:
-    """Queue again e-mails left pending (a failed send, a lost queue message).
+    """Queue again e-mails left pending (a failed send, a lost queue message, a killed worker).
 
-    A row left ``sending`` (its worker died mid-send) is not retried: whether it
-    went out is unknown, and a duplicate is worse than a gap someone can see.
+    A worker that dies mid-send leaves its row pending: the send and the mark
+    ``sent`` commit together (``workflow.tasks.deliver``).
     """
     ids = list(
         Notification.objects.filter(

@@ -1,13 +1,83 @@
-"""Celery tasks of the workflow app (eager in-process when no broker is configured)."""
+"""Celery tasks of the workflow app (eager in-process when no broker is configured).
+
+Delivery survives a worker killed at any moment (SIGKILL, OOM, lost host):
+``deliver`` locks the notification row, sends the e-mail and marks the row
+``sent`` in one transaction. A worker that dies before the commit leaves the
+row ``pending`` (its connection closes, the database rolls back and releases
+the lock), and the message comes back: the broker redelivers an unacknowledged
+task (``acks_late`` + ``reject_on_worker_lost``; on Redis after the transport's
+``visibility_timeout``), and the scheduler queues again rows pending too long.
+
+The one moment that cannot be made exact is a death after the mail server
+accepted the message and before the commit: the row is sent again. Every
+e-mail of a notification carries the same Message-ID, so such a resend is the
+same message to the mail system and recognisable as a duplicate.
+"""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from celery import shared_task
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.utils import timezone
 
 from workflow import notifications
+from workflow.models import Notification, NotificationStatus
+
+
+def message_id(notification_id: int) -> str:
+    """The Message-ID of every send of one notification."""
+    domain = urlsplit(settings.SITE_URL).hostname or "rebuttal"
+    return f"<notification-{notification_id}@{domain}>"
+
+
+def deliver(notification_id: int) -> bool:
+    """Send one notification if it is still pending; True if this call sent it.
+
+    The row stays locked (``SELECT ... FOR UPDATE SKIP LOCKED``) from the claim to
+    the commit that marks it sent: a second worker skips it meanwhile and finds it
+    sent afterwards. A failed send commits the row back to pending (or failed,
+    after ``MAX_ATTEMPTS``) with its error, for the scheduler to retry.
+    """
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(pk=notification_id, status=NotificationStatus.PENDING)
+            .first()
+        )
+        if notification is None:
+            return False
+        attempts = notification.attempts + 1
+        try:
+            subject, text, html = notifications.render(notification)
+            message = EmailMultiAlternatives(
+                subject=subject,
+                body=text,
+                to=[notification.email],
+                headers={"Message-ID": message_id(notification.pk)},
+            )
+            message.attach_alternative(html, "text/html")
+            message.send()
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried later
+            status = (
+                NotificationStatus.FAILED
+                if attempts >= notifications.MAX_ATTEMPTS
+                else NotificationStatus.PENDING
+            )
+            Notification.objects.filter(pk=notification.pk).update(
+                status=status, attempts=attempts, last_error=repr(exc)[:2000]
+            )
+            return False
+        Notification.objects.filter(pk=notification.pk).update(
+            status=NotificationStatus.SENT, attempts=attempts, sent_at=timezone.now(), last_error=""
+        )
+    return True
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def send_notification(notification_id: int) -> bool:
-    """Send one notification row; safe to run twice (the row is claimed before sending)."""
-    return notifications.deliver(notification_id)
+    """Send one notification row; safe to run twice, and to kill at any moment (see ``deliver``)."""
+    return deliver(notification_id)
