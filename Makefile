@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench diagrams install migrate demo clean
+.PHONY: run test lint bench diagrams install locale migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,9 +15,20 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/pybabel --quiet compile -d locale -D django
 	touch $(STAMP)
 
-install: $(STAMP)
+# Message catalogs: each .mo (never committed) is compiled from its .po with Babel
+# (pure Python, no GNU gettext needed) whenever it is missing or older than the .po.
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+locale: $(MO_FILES)
+
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po | $(STAMP)
+	$(BIN)/pybabel --quiet compile -D django -l $* -i $< -o $@
+
+install: $(STAMP) locale
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
