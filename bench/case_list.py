@@ -13,7 +13,7 @@ from typing import Any
 from django.test import Client
 
 from bench import data
-from bench.timing import Sample, median_cpu, median_wall, time_once
+from bench.timing import Sample, latency_figures, median_wall, time_once
 from rebuttal.api_pagination import CasePagination
 from rebuttal.models import RebuttalCase, Status
 
@@ -43,11 +43,7 @@ class ListFigures:
             "cases": self.cases,
             "visible_to_hr": self.visible,
             "rows_on_page": self.page_rows,
-            "requests": len(self.samples),
-            "median_ms": self.median_ms,
-            "median_cpu_ms": median_cpu(self.samples),
-            "min_ms": min(s.wall_ms for s in self.samples),
-            "max_ms": max(s.wall_ms for s in self.samples),
+            **latency_figures(self.samples),
         }
 
 

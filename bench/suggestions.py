@@ -30,7 +30,7 @@ from django.test import Client
 from django.utils import timezone
 
 from bench import data
-from bench.timing import Sample, median_cpu, median_wall, time_once
+from bench.timing import Sample, latency_figures, median_wall, time_once
 from rebuttal import permissions
 from rebuttal.models import Language, RebuttalCase, Status
 from rebuttal.selectors import policy_current
@@ -83,11 +83,7 @@ class PoolFigures:
             "reviewers": self.reviewers,
             "eligible": self.eligible,
             "queries_per_request": self.queries,
-            "requests": len(self.samples),
-            "median_ms": self.median_ms,
-            "median_cpu_ms": median_cpu(self.samples),
-            "min_ms": min(s.wall_ms for s in self.samples),
-            "max_ms": max(s.wall_ms for s in self.samples),
+            **latency_figures(self.samples),
         }
 
 

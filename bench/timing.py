@@ -44,3 +44,14 @@ def median_cpu(samples: Iterable[Sample]) -> float:
 
 def median_wall(samples: Iterable[Sample]) -> float:
     return statistics.median(sample.wall_ms for sample in samples)
+
+
+def latency_figures(samples: Sequence[Sample]) -> dict[str, float | int]:
+    """The request count and latency statistics every latency benchmark reports."""
+    return {
+        "requests": len(samples),
+        "median_ms": median_wall(samples),
+        "median_cpu_ms": median_cpu(samples),
+        "min_ms": min(s.wall_ms for s in samples),
+        "max_ms": max(s.wall_ms for s in samples),
+    }

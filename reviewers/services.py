@@ -122,8 +122,8 @@ def conflict_declare(
 # --- assignments ------------------------------------------------------------------
 
 
-def _open_assignment(case: RebuttalCase) -> Assignment:
-    assignment = assignment_open_for_case(case_id=case.pk)
+def _open_assignment(case_id: int) -> Assignment:
+    assignment = assignment_open_for_case(case_id=case_id)
     if assignment is None:  # the case side and the pool side disagree: never expected
         raise TransitionRefused("This case has no open reviewer assignment.")
     return assignment
@@ -194,7 +194,7 @@ def assignment_accept(
         raise ValidationError(
             {"no_conflict_declaration": ["You must declare that you have no conflict of interest."]}
         )
-    assignment = _open_assignment(case)
+    assignment = _open_assignment(case.pk)
     if not _in_force(assignment.contract):
         raise ActionForbidden(
             f"Your retainer contract {assignment.contract.number} is not in force; you cannot accept."
@@ -220,18 +220,11 @@ def assignment_decline(
     case = case_services.case_reviewer_decline(
         case_id=case_id, actor=actor, version=version, reason=reason, client_ip=client_ip
     )
-    assignment = _open_assignment_after(case_id)
+    assignment = _open_assignment(case_id)
     assignment.responded_at = timezone.now()
     assignment.decline_reason = reason.strip()
     _end(assignment, AssignmentStatus.DECLINED, actor=actor, reason=reason.strip())
     return case
-
-
-def _open_assignment_after(case_id: int) -> Assignment:
-    assignment = assignment_open_for_case(case_id=case_id)
-    if assignment is None:
-        raise TransitionRefused("This case has no open reviewer assignment.")
-    return assignment
 
 
 @transaction.atomic
@@ -242,7 +235,7 @@ def assignment_expire(
     case = case_services.case_invitation_expire(
         case_id=case_id, actor=actor, version=version, client_ip=client_ip
     )
-    _end(_open_assignment_after(case_id), AssignmentStatus.EXPIRED, actor=actor, reason="No answer in time.")
+    _end(_open_assignment(case_id), AssignmentStatus.EXPIRED, actor=actor, reason="No answer in time.")
     return case
 
 
@@ -254,7 +247,7 @@ def assignment_release(
     case = case_services.case_release_reviewer(
         case_id=case_id, actor=actor, version=version, reason=reason, client_ip=client_ip
     )
-    _end(_open_assignment_after(case_id), AssignmentStatus.RELEASED, actor=actor, reason=reason.strip())
+    _end(_open_assignment(case_id), AssignmentStatus.RELEASED, actor=actor, reason=reason.strip())
     return case
 
 
@@ -321,7 +314,7 @@ def recommendation_submit(
     case = case_services.case_lock_for_transition(
         case_id=case_id, name="submit_recommendation", actor=actor, version=version
     )
-    assignment = _open_assignment(case)
+    assignment = _open_assignment(case.pk)
     if not _in_force(assignment.contract):
         raise ActionForbidden(
             f"Your retainer contract {assignment.contract.number} is not in force; "
@@ -410,7 +403,7 @@ def interview_record(
     if held_on > timezone.localdate():
         raise ValidationError({"held_on": ["An interview cannot be recorded before it is held."]})
     interview = Interview(
-        assignment=_open_assignment(case), case=case, interviewee=interviewee, held_on=held_on, notes=notes
+        assignment=_open_assignment(case.pk), case=case, interviewee=interviewee, held_on=held_on, notes=notes
     )
     interview._history_user = actor
     interview.save()

@@ -10,22 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
-from rebuttal.exceptions import CaseError
-from reviewers.services import invitations_due_for_expiry
-from workflow.services import case_act
+from workflow.scheduler import expire_invitations
 
 
 class Command(BaseCommand):
     help = "Expire reviewer invitations left unanswered past the policy's limit."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        expired = 0
-        for case_id in invitations_due_for_expiry():
-            try:
-                case_act(case_id=case_id, name="invitation_expire", actor=None, version=None)
-            except CaseError as exc:  # answered or changed meanwhile
-                self.stderr.write(f"case {case_id}: {exc}")
-                continue
-            expired += 1
-        self.stdout.write(f"{expired} invitation(s) expired.")
+        # The scheduler's own step, on its own (run_scheduler runs it too).
+        expired = expire_invitations(timezone.now())
+        self.stdout.write(f"{len(expired)} invitation(s) expired.")
