@@ -200,6 +200,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "rebuttals@example.org")
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 # Links in e-mails point here.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# The sender named on letterheads and in letter footers.
+ORGANISATION_NAME = env_str("ORGANISATION_NAME", "Office of Human Resources")
+# A letter task that runs longer than this is interrupted (soft limit) and retried later.
+LETTER_TASK_SOFT_TIME_LIMIT = env_int("LETTER_TASK_SOFT_TIME_LIMIT", 60)
 # Who receives breach escalations; empty: the members of the hr_admin group.
 HR_LEAD_EMAILS = env_list("HR_LEAD_EMAILS", [])
 
@@ -209,5 +213,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # One line per finished task is noise; failures still log as errors.
-    "loggers": {"celery.app.trace": {"level": "WARNING"}},
+    "loggers": {
+        "celery.app.trace": {"level": "WARNING"},
+        # WeasyPrint logs each rendering step at INFO; its warnings (a refused URL) still show.
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }

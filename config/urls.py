@@ -6,7 +6,8 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import SimpleRouter
 from rest_framework.settings import api_settings
 
-from rebuttal.api import CaseViewSet, PolicyView
+from rebuttal.api import CaseViewSet, DocumentDownloadView, PolicyView
+from reports.api import CaseLettersView, LetterPdfView
 from reviewers.api import (
     AssignmentViewSet,
     ExpiringContractsView,
@@ -16,7 +17,7 @@ from reviewers.api import (
 )
 from workflow import api_review
 from workflow import views as workflow_views
-from workflow.api import CaseTransitionView
+from workflow.api import CaseTransitionView, LetterCorrectView
 from workflow.api_tasks import TaskClaimView, TaskListView, TaskUnclaimView
 
 router = SimpleRouter()
@@ -60,6 +61,10 @@ api_v1 = [
         api_review.OfficerInvitationView.as_view(),
         name="supervisor-invitation",
     ),
+    path("documents/<int:pk>/download/", DocumentDownloadView.as_view(), name="document-download"),
+    path("cases/<int:pk>/letters/", CaseLettersView.as_view(), name="case-letters"),
+    path("letters/<int:pk>/pdf/", LetterPdfView.as_view(), name="letter-pdf"),
+    path("letters/<int:pk>/correct/", LetterCorrectView.as_view(), name="letter-correct"),
     path("policy/", PolicyView.as_view(), name="policy"),
     path("tasks/", TaskListView.as_view(), name="task-list"),
     path("tasks/<int:pk>/claim/", TaskClaimView.as_view(), name="task-claim"),

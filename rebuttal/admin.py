@@ -13,7 +13,16 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
-from rebuttal.models import CaseAccess, CaseEvent, ClockPause, Holiday, Office, Policy, RebuttalCase
+from rebuttal.models import (
+    CaseAccess,
+    CaseEvent,
+    ClockPause,
+    Document,
+    Holiday,
+    Office,
+    Policy,
+    RebuttalCase,
+)
 from rebuttal.services import case_record_access
 
 
@@ -109,3 +118,22 @@ class HolidayAdmin(SimpleHistoryAdmin):
 class ClockPauseAdmin(ReadOnlyAdmin):
     list_display = ["case", "stage", "started_at", "reason", "ended_at", "days_added"]
     list_select_related = ["case"]
+
+
+@admin.register(Document)
+class DocumentAdmin(ReadOnlyAdmin):
+    """Records only: the files are downloaded through the case, where each download is logged."""
+
+    list_display = [
+        "id",
+        "case",
+        "kind",
+        "display_name",
+        "content_type",
+        "size",
+        "uploaded_by",
+        "uploaded_at",
+    ]
+    list_filter = ["kind", "content_type"]
+    search_fields = ["case__reference", "sha256"]
+    exclude = ["file"]

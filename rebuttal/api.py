@@ -16,14 +16,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from rebuttal import permissions, selectors, services
-from rebuttal.exceptions import ActionForbidden
+from rebuttal import documents, permissions, selectors, services
+from rebuttal.downloads import DOWNLOAD_RENDERERS, attachment
+from rebuttal.exceptions import ActionForbidden, UploadTooLarge
 from rebuttal.filters import CaseFilter
 from rebuttal.serializers import (
     CaseIntakeSerializer,
     CaseListSerializer,
     CasePatchSerializer,
     CaseSerializer,
+    DocumentSerializer,
+    DocumentUploadSerializer,
     PolicySerializer,
     RuleResultSerializer,
     TimelineEntrySerializer,
@@ -45,6 +48,9 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
         403: OpenApiResponse(ErrorSerializer, description="You may see the case but not do this."),
         404: OpenApiResponse(ErrorSerializer, description="No such case, or not yours to see."),
         409: OpenApiResponse(ErrorSerializer, description="Not allowed now, or stale version."),
+        413: OpenApiResponse(
+            ErrorSerializer, description="The file, or the case's files together, too large."
+        ),
     }
     return {code: described[code] for code in codes}
 
@@ -165,6 +171,75 @@ class CaseViewSet(
         )
         entries = selectors.case_timeline(case=case, user=request.user)
         return Response(TimelineEntrySerializer(entries, many=True).data)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The case's documents you may see",
+        responses={200: DocumentSerializer(many=True), **error_responses(401, 404)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Upload a document (PDF, DOCX, PNG or JPEG) to the case",
+        request={"multipart/form-data": DocumentUploadSerializer},
+        responses={201: DocumentSerializer, **error_responses(400, 401, 403, 404, 409, 413)},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def documents(self, request: Request, pk: str | None = None) -> Response:
+        case = self.get_object()
+        if request.method == "GET":
+            services.case_record_access(
+                case=case, actor=request.user, what="documents", client_ip=client_ip(request)
+            )
+            listed = documents.documents_visible(case=case, user=request.user)
+            return Response(DocumentSerializer(listed, many=True).data)
+        # Refuse an oversize body before reading it (multipart adds a little to the file).
+        limit = documents.max_document_bytes()
+        if _content_length(request) > limit + 64 * 1024:
+            raise UploadTooLarge(f"The file is larger than the limit of {limit // documents.MB} MB.")
+        serializer = DocumentUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        document = documents.document_add(
+            case_id=case.pk,
+            actor=request.user,
+            kind=serializer.validated_data["kind"],
+            name=upload.name,
+            fileobj=upload,
+            client_ip=client_ip(request),
+        )
+        return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+
+def _content_length(request: Request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+class DocumentDownloadView(APIView):
+    """One document, as an attachment; every download is written to the case's access log."""
+
+    renderer_classes = DOWNLOAD_RENDERERS
+
+    @extend_schema(
+        summary="Download a document",
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(description="The file, as an attachment."),
+            **error_responses(401, 404),
+        },
+    )
+    def get(self, request: Request, pk: int) -> Any:
+        document = documents.document_get_visible(user=request.user, pk=pk)
+        services.case_record_access(
+            case=document.case,
+            actor=request.user,
+            what=f"document:{document.pk}",
+            client_ip=client_ip(request),
+        )
+        return attachment(
+            document.file.open("rb"), filename=document.display_name, content_type=document.content_type
+        )
 
 
 class PolicyView(APIView):

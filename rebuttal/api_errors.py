@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from rebuttal.audit import AppendOnlyError
-from rebuttal.exceptions import ActionForbidden, CaseNotFound, StaleVersion, TransitionRefused
+from rebuttal.exceptions import ActionForbidden, CaseNotFound, StaleVersion, TransitionRefused, UploadTooLarge
 
 
 def _bad_input(errors: Any) -> Response:
@@ -33,6 +33,8 @@ def _bad_input(errors: Any) -> Response:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, CaseNotFound):
         return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, UploadTooLarge):
+        return Response({"detail": str(exc)}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, ActionForbidden):
         return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, StaleVersion):

@@ -21,3 +21,7 @@ class TransitionRefused(CaseError):
 
 class StaleVersion(CaseError):
     """The case changed since the user saw it (optimistic concurrency)."""
+
+
+class UploadTooLarge(CaseError):
+    """A file, or the case's documents together, would exceed the policy's size limit."""

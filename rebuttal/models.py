@@ -6,6 +6,7 @@ row, call them, save and record the event in one transaction.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -93,6 +94,11 @@ class Policy(AppendOnlyModel):
     supervisor_comment_days = models.PositiveIntegerField()
     management_evaluation_days = models.PositiveIntegerField()
     small_count_threshold = models.PositiveIntegerField()
+    # Uploads: the largest file, and the most a case may hold in all (megabytes).
+    max_document_mb = models.PositiveIntegerField(default=10)
+    max_case_documents_mb = models.PositiveIntegerField(default=50)
+    # The longest statement the intake form accepts: it bounds the time a letter takes to render.
+    statement_max_chars = models.PositiveIntegerField(default=20_000)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -445,6 +451,8 @@ class EventKind(models.TextChoices):
     VIEWED = "viewed", _("Opened")
     PAUSED = "paused", _("Clock paused")
     RESUMED = "resumed", _("Clock resumed")
+    DOCUMENT_ADDED = "document_added", _("Document added")
+    LETTER_ISSUED = "letter_issued", _("Letter issued")
 
 
 class Office(models.Model):
@@ -566,6 +574,44 @@ class CaseAccess(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.case_id} opened by {self.actor_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class DocumentKind(models.TextChoices):
+    APPRAISAL = "appraisal", _("Performance appraisal")
+    EVIDENCE = "evidence", _("Supporting evidence")
+
+
+def document_path(document: Document, filename: str) -> str:
+    """A name the server makes up: nothing of the uploader's file name reaches the disk."""
+    return f"documents/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{document.extension}"
+
+
+class Document(AppendOnlyModel):
+    """A file added to a case (the appraisal or evidence), checked before it was stored.
+
+    Append-only: a document is evidence, so it is never replaced or removed; a
+    better copy is a new document. ``display_name`` is the checked original name,
+    used only in lists and in the download's Content-Disposition.
+    """
+
+    case = models.ForeignKey(RebuttalCase, on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(max_length=20, choices=DocumentKind.choices)
+    file = models.FileField(upload_to=document_path, max_length=200)
+    display_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    extension = models.CharField(max_length=10)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["case_id", "uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} on case {self.case_id}"
 
 
 class Addressee(models.TextChoices):

@@ -36,4 +36,7 @@ DEFAULT_POLICY: dict[str, Any] = {
     "supervisor_comment_days": 14,
     "management_evaluation_days": 60,
     "small_count_threshold": 5,
+    "max_document_mb": 10,
+    "max_case_documents_mb": 50,
+    "statement_max_chars": 20_000,
 }

@@ -22,6 +22,10 @@ _INT_FIELDS = {
     "supervisor_comment_days": (1, 365),
     "management_evaluation_days": (1, 3650),
     "small_count_threshold": (1, 1000),
+    "max_document_mb": (1, 100),
+    "max_case_documents_mb": (1, 1000),
+    # The upper bound keeps a letter that quotes the statement quick to render.
+    "statement_max_chars": (500, 50_000),
 }
 FIELDS = (
     "rating_scale",
@@ -111,6 +115,15 @@ def validate_policy_values(values: Any) -> dict[str, Any]:
         and thresholds == sorted(set(thresholds))
     ):
         errors["reminder_thresholds"] = ["Percentages from 1 to 99, ascending, without repeats."]
+
+    per_file, per_case = values.get("max_document_mb"), values.get("max_case_documents_mb")
+    if (
+        _is_int(per_file)
+        and _is_int(per_case)
+        and per_case < per_file
+        and "max_case_documents_mb" not in errors
+    ):
+        errors["max_case_documents_mb"] = ["At least the largest single file (max_document_mb)."]
 
     unknown = set(values) - set(FIELDS) - {"version", "note", "created_at", "created_by"}
     if unknown:

@@ -9,12 +9,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from rebuttal import permissions
-from rebuttal.models import ContractType, Language, Policy, RebuttalCase
+from rebuttal.models import ContractType, DocumentKind, Language, Policy, RebuttalCase
 
 # A statement long enough for any real case, short enough that a letter renders
 # in bounded time.
 STATEMENT_MAX_CHARS = 20_000
 TEXT_MAX_CHARS = 5_000
+# The requester's statement: the policy's ``statement_max_chars`` applies (checked by the
+# service, with a message naming the limit); this is only the ceiling any policy may set.
+STATEMENT_CEILING = 50_000
 
 # Fields only the people handling a case see (never the requester).
 HANDLER_FIELDS = frozenset(
@@ -58,7 +61,7 @@ class CaseIntakeSerializer(serializers.Serializer):
     appointment_months = serializers.IntegerField(min_value=1, max_value=600, required=False, allow_null=True)
     language = serializers.ChoiceField(choices=Language.choices, default=Language.EN)
     statement = serializers.CharField(
-        max_length=STATEMENT_MAX_CHARS,
+        max_length=STATEMENT_CEILING,
         allow_blank=True,
         required=False,
         default="",
@@ -226,5 +229,37 @@ class PolicySerializer(serializers.ModelSerializer):
             "supervisor_comment_days",
             "management_evaluation_days",
             "small_count_threshold",
+            "max_document_mb",
+            "max_case_documents_mb",
+            "statement_max_chars",
         ]
         read_only_fields = ["version", "created_at"]
+        # Every value is required when publishing, those with a model default too.
+        extra_kwargs = {
+            name: {"required": True}
+            for name in ("max_document_mb", "max_case_documents_mb", "statement_max_chars")
+        }
+
+
+class DocumentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    name = serializers.CharField(source="display_name")
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    uploaded_at = serializers.DateTimeField()
+    uploaded_by = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField()
+
+    def get_uploaded_by(self, document: Any) -> str:
+        user = document.uploaded_by
+        return user.get_full_name() or user.get_username()
+
+    def get_download_url(self, document: Any) -> str:
+        return f"/api/v1/documents/{document.pk}/download/"
+
+
+class DocumentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True, max_length=1000)
+    kind = serializers.ChoiceField(choices=DocumentKind.choices)

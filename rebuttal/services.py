@@ -127,6 +127,37 @@ def _save_with_event(
     return event
 
 
+def case_append_event(
+    *,
+    case: RebuttalCase,
+    actor: Any,
+    kind: str,
+    reason: str = "",
+    changes: dict[str, Any] | None = None,
+    client_ip: str | None = None,
+) -> CaseEvent:
+    """Append an event that changes no field of the case (a document added, a letter issued).
+
+    The caller holds the case row locked (``case_lock``). Only the chain head is
+    written: the version stays, so nobody's open form goes stale because a
+    letter was filed in the background.
+    """
+    event = _prepare_event(
+        case,
+        actor=actor,
+        kind=kind,
+        policy_version=policy_current().version,
+        reason=reason,
+        changes=changes or {},
+        client_ip=client_ip,
+    )
+    RebuttalCase.objects.filter(pk=case.pk).update(
+        event_count=case.event_count, last_event_hash=case.last_event_hash
+    )
+    event.save()
+    return event
+
+
 def _json_value(value: Any) -> Any:
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
@@ -161,6 +192,11 @@ def _validate_intake(case: RebuttalCase, policy: Policy) -> None:
         errors["overall_rating"] = [f"Choose one of the rating scale: {allowed}."]
     if case.appraisal_signed_on and case.appraisal_signed_on > timezone.localdate():
         errors["appraisal_signed_on"] = ["The sign-off date cannot be in the future."]
+    if len(case.statement or "") > policy.statement_max_chars:
+        errors["statement"] = [
+            f"The statement is {len(case.statement):,} characters long; the most accepted is "
+            f"{policy.statement_max_chars:,}. Shorten it, or upload the longer text as a document."
+        ]
     try:
         case.full_clean(exclude=["requester", "reference", "policy", "reviewer_user", "status"])
     except ValidationError as exc:

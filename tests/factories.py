@@ -145,5 +145,27 @@ def advance(
         return case_act(case_id=case.pk, name=name, actor=actor, version=case.version, data=data)
     for state in order[order.index(case.status) + 1 : order.index(to) + 1]:
         name, actor, data = steps[state]
+        if name == "issue_outcome":
+            # As the letter task does: the case closes when its outcome letter is archived.
+            from workflow.letters import outcome_issue
+
+            outcome_issue(case.pk)
+            case.refresh_from_db()
+            continue
         case = case_act(case_id=case.pk, name=name, actor=actor, version=case.version, data=data)
     return case
+
+
+def archive_outcome_letter(case: RebuttalCase) -> Any:
+    """Store a decided case's outcome letter without closing the case.
+
+    For tests of ``issue_outcome`` itself, which is allowed once the letter is archived
+    (``workflow.letters.letter_issue`` normally stores and closes in one transaction).
+    """
+    from reports.models import LetterKind, LetterRequest
+    from reports.services import letter_render, letter_store
+
+    request = LetterRequest.objects.get(case=case, kind=LetterKind.OUTCOME, supersedes__isnull=True)
+    letter, _ = letter_store(request_id=request.pk, rendered=letter_render(request))
+    case.refresh_from_db()
+    return letter

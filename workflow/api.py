@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,6 +13,8 @@ from rebuttal import selectors
 from rebuttal.api import client_ip, error_responses
 from rebuttal.exceptions import CaseNotFound
 from rebuttal.serializers import CaseSerializer
+from reports.serializers import LetterCorrectionSerializer, LetterRequestSerializer
+from workflow import letters
 from workflow.serializers import API_TRANSITIONS
 from workflow.services import case_act
 
@@ -49,3 +52,22 @@ class CaseTransitionView(APIView):
             client_ip=client_ip(request),
         )
         return Response(CaseSerializer(case, context={"request": request}).data)
+
+
+class LetterCorrectView(APIView):
+    @extend_schema(
+        summary="Issue a corrected letter that supersedes this one (HR)",
+        description="The old letter stays in the archive unchanged; the new one names it in `supersedes`.",
+        request=LetterCorrectionSerializer,
+        responses={202: LetterRequestSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        serializer = LetterCorrectionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        letter_request = letters.letter_correction_request(
+            letter_id=pk,
+            actor=request.user,
+            reason=serializer.validated_data["reason"],
+            language=serializer.validated_data.get("language"),
+        )
+        return Response(LetterRequestSerializer(letter_request).data, status=status.HTTP_202_ACCEPTED)

@@ -34,7 +34,7 @@ from rebuttal.models import TERMINAL_STATES, RebuttalCase
 from rebuttal.permissions import DECISION_MAKER, ENDORSER, HR_SPECIALIST
 from rebuttal.selectors import policy_current
 from reviewers.services import invitations_due_for_expiry
-from workflow import notifications
+from workflow import letters, notifications
 from workflow.models import Notification, NotificationStatus
 from workflow.process import OPEN
 from workflow.services import case_act
@@ -73,6 +73,7 @@ class Summary:
     reminders: int = 0
     escalations: int = 0
     retried: int = 0
+    letters_retried: int = 0
 
 
 def run(now: dt.datetime | None = None) -> Summary:
@@ -82,6 +83,7 @@ def run(now: dt.datetime | None = None) -> Summary:
     summary.expired = expire_invitations(now)
     summary.reminders, summary.escalations = remind_and_escalate(now)
     summary.retried = retry_unsent(now)
+    summary.letters_retried = letters.retry_pending(now)
     return summary
 
 
@@ -221,5 +223,6 @@ def retry_unsent(now: dt.datetime) -> int:
 def summary_line(summary: Summary) -> str:
     return (
         f"{len(summary.expired)} invitation(s) expired, {summary.reminders} reminder(s), "
-        f"{summary.escalations} escalation(s), {summary.retried} e-mail(s) retried."
+        f"{summary.escalations} escalation(s), {summary.retried} e-mail(s) retried, "
+        f"{summary.letters_retried} letter(s) retried."
     )

@@ -19,6 +19,7 @@ from viewflow.workflow.models import Task
 from rebuttal import services as case_services
 from rebuttal.exceptions import ActionForbidden, TransitionRefused
 from rebuttal.models import RebuttalCase
+from reports.models import Letter, LetterKind
 from reviewers import services as reviewer_services
 from workflow import selectors
 
@@ -39,6 +40,19 @@ def _withdraw(**kwargs: Any) -> RebuttalCase:
     return case
 
 
+def _issue_outcome(**kwargs: Any) -> RebuttalCase:
+    # A case closes when its outcome letter is in the archive (``workflow.letters``), never before.
+    # The usual refusals (who, version, state) come first.
+    case_services.case_lock_for_transition(
+        case_id=kwargs["case_id"], name="issue_outcome", actor=kwargs["actor"], version=kwargs["version"]
+    )
+    if not Letter.objects.filter(case_id=kwargs["case_id"], kind=LetterKind.OUTCOME).exists():
+        raise TransitionRefused(
+            "The outcome letter has not been issued yet; the case closes when it is (this is automatic)."
+        )
+    return case_services.case_issue_outcome(**kwargs)
+
+
 # Transition name -> what performs it. Each takes ``case_id``, ``actor``,
 # ``version`` and ``client_ip`` plus the transition's own fields.
 ACTIONS: dict[str, Callable[..., RebuttalCase]] = {
@@ -57,7 +71,7 @@ ACTIONS: dict[str, Callable[..., RebuttalCase]] = {
     "return_to_reviewer": case_services.case_return_to_reviewer,
     "endorse": case_services.case_endorse,
     "decide": _decide,
-    "issue_outcome": case_services.case_issue_outcome,
+    "issue_outcome": _issue_outcome,
 }
 
 

@@ -16,16 +16,21 @@ same message to the mail system and recognisable as a duplicate.
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
 
-from workflow import notifications
+from reports.services import letter_request_failed
+from workflow import letters, notifications
 from workflow.models import Notification, NotificationStatus
+
+logger = logging.getLogger(__name__)
 
 
 def message_id(notification_id: int) -> str:
@@ -81,3 +86,31 @@ def deliver(notification_id: int) -> bool:
 def send_notification(notification_id: int) -> bool:
     """Send one notification row; safe to run twice, and to kill at any moment (see ``deliver``)."""
     return deliver(notification_id)
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.LETTER_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.LETTER_TASK_SOFT_TIME_LIMIT + 30,
+)
+def issue_letter(request_id: int) -> int | None:
+    """Render and archive one requested letter; safe to run twice and to kill at any moment.
+
+    The PDF and its hash are stored by one INSERT in the transaction that marks
+    the request issued (and closes the case, for the outcome letter): a worker
+    killed before that commit leaves the request pending, and the redelivered
+    task, or the scheduler, issues it then. A failure is recorded on the request
+    for the scheduler to retry; after ``MAX_ATTEMPTS`` HR is asked to look.
+    """
+    try:
+        letter = letters.letter_issue(request_id)
+    except SoftTimeLimitExceeded:
+        letter_request_failed(request_id=request_id, error="Rendering took longer than the time limit.")
+        logger.error("letter request %s: rendering exceeded the time limit", request_id)
+        return None
+    except Exception as exc:  # noqa: BLE001 - recorded on the request and retried by the scheduler
+        letter_request_failed(request_id=request_id, error=repr(exc))
+        logger.exception("letter request %s failed", request_id)
+        return None
+    return letter.pk if letter else None

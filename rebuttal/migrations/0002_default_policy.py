@@ -8,7 +8,10 @@ from rebuttal.policy_defaults import DEFAULT_POLICY
 def publish_defaults(apps, schema_editor):
     Policy = apps.get_model("rebuttal", "Policy")
     if not Policy.objects.exists():
-        Policy.objects.create(version=1, note="Rulebook defaults", **DEFAULT_POLICY)
+        # Only the values this migration's model has: later migrations add the rest.
+        known = {field.name for field in Policy._meta.get_fields()}
+        values = {name: value for name, value in DEFAULT_POLICY.items() if name in known}
+        Policy.objects.create(version=1, note="Rulebook defaults", **values)
 
 
 class Migration(migrations.Migration):

@@ -30,6 +30,7 @@ from rebuttal.exceptions import ActionForbidden, CaseError, StaleVersion, Transi
 from rebuttal.models import CaseEvent, RebuttalCase
 from tests.factories import UserFactory, make_case
 from tests.rebuttal.test_transitions import LIFECYCLE, PERFORMERS, TRANSITIONS, performers, valid_data
+from workflow.letters import outcome_issue
 from workflow.services import case_act
 
 ROLES = (
@@ -140,8 +141,13 @@ class LifecycleMachine(RuleBasedStateMachine):
             "version": self.version - 1 if stale else self.version,
             "data": data,
         }
+        if isinstance(outcome, str) and transition == "issue_outcome":
+            # The case closes when its outcome letter is archived: one event for the letter.
+            outcome_issue(self.case_id)
+            case = RebuttalCase.objects.get(pk=self.case_id)
+            self.events += 1
         if isinstance(outcome, str):
-            case = case_act(**call)
+            case = case if transition == "issue_outcome" else case_act(**call)
             assert case.status == outcome
             self.state = outcome
             self.version += 1

@@ -13,5 +13,6 @@ def test_main_path_reaches_closed(requester, hr, reviewer, endorser, decision_ma
         decision_maker=decision_maker,
     )
     assert case.status == "closed"
-    assert case.events.count() == 11
+    # Ten transitions and the outcome letter's issue (which does not change a field: no history row).
+    assert case.events.count() == 11 + 1
     assert case.history.count() == 11

@@ -17,7 +17,7 @@ from rebuttal.audit_chain import verify_case_chain
 from rebuttal.exceptions import ActionForbidden, StaleVersion, TransitionRefused
 from rebuttal.models import CaseEvent, EventKind, RebuttalCase
 from rebuttal.selectors import policy_current
-from tests.factories import UserFactory, advance, make_case, reviewer_profile
+from tests.factories import UserFactory, advance, archive_outcome_letter, make_case, reviewer_profile
 from workflow.services import case_act
 
 # state -> {transition: target state}, as in the rulebook's lifecycle table.
@@ -154,7 +154,7 @@ class People:
     def build(self, state: str, *, requester: Any = None) -> RebuttalCase:
         """A case of ``requester`` (Alice by default) driven along the main path into ``state``."""
         requester = requester or self.requester
-        return advance(
+        case = advance(
             make_case(requester),
             to=state,
             requester=requester,
@@ -163,6 +163,10 @@ class People:
             endorser=self.endorser,
             decision_maker=self.decision_maker,
         )
+        if state == "decided":
+            # Its outcome letter is archived, so that issue_outcome may close it.
+            archive_outcome_letter(case)
+        return case
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import pytest
 from rebuttal.models import RebuttalCase
 from reviewers.models import Assignment
 from tests.factories import UserFactory, advance, make_case, reviewer_profile
+from workflow.letters import outcome_issue
 from workflow.services import case_act
 
 ASSIGNMENTS = "/api/v1/assignments/"
@@ -209,7 +210,7 @@ def test_the_author_reads_their_report_after_the_decision(api_as, reviewer, deci
 
 
 def test_the_author_still_reads_the_report_once_the_case_is_closed(api_as, reviewer, decided, report_url):
-    act(decided, "issue_outcome", None)
+    outcome_issue(decided.pk)
     assert api_as(reviewer).get(report_url).status_code == 200
 
 

@@ -8,9 +8,10 @@ from typing import Any
 from rest_framework.test import APIClient
 from viewflow.workflow import STATUS
 
+from rebuttal.models import RebuttalCase
 from tests.factories import api_intake, reviewer_profile
+from workflow.letters import outcome_issue
 from workflow.models import RebuttalProcess
-from workflow.services import case_act
 
 
 def client_for(user: Any) -> APIClient:
@@ -93,7 +94,8 @@ def test_one_case_from_draft_to_closed_each_step_by_its_role(
 
     # The outcome letter task closes the case (the letter itself comes with its issue).
     assert [t["node"] for t in my_tasks(people["hr"], "queue")] == ["outcome"]
-    closed = case_act(case_id=case["id"], name="issue_outcome", actor=None, version=case["version"])
+    outcome_issue(case["id"])
+    closed = RebuttalCase.objects.get(pk=case["id"])
     assert closed.status == "closed"
     process = RebuttalProcess.objects.get(case_id=case["id"])
     assert process.status == STATUS.DONE

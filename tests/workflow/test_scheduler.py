@@ -224,7 +224,7 @@ def test_the_command_runs_one_pass_and_says_what_it_did(people, django_capture_o
     with time_machine.travel(moment(case, 80), tick=False), django_capture_on_commit_callbacks(execute=True):
         call_command("run_scheduler", stdout=out)
     assert out.getvalue().strip() == (
-        "0 invitation(s) expired, 1 reminder(s), 0 escalation(s), 0 e-mail(s) retried."
+        "0 invitation(s) expired, 1 reminder(s), 0 escalation(s), 0 e-mail(s) retried, 0 letter(s) retried."
     )
     assert [m.to for m in mail.outbox] == [["rita@example.org"]]
 

@@ -19,11 +19,13 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from rebuttal import services
-from rebuttal.models import Office, RebuttalCase
+from rebuttal.models import Office, RebuttalCase, Status
 from rebuttal.permissions import ROLE_GROUPS
+from reports.models import LetterKind, LetterRequest, RequestStatus
 from reviewers import services as reviewer_services
 from reviewers.models import RetainerContract, Reviewer
 from reviewers.selectors import reviewer_suggestions
+from workflow import letters
 from workflow.services import case_act
 
 # username, password, role group, full name. Demo only: never use these anywhere real.
@@ -127,8 +129,12 @@ class Command(BaseCommand):
                 )
             pool = self._pool(people)
             # The demo's own history would otherwise mail ~100 messages to the console.
-            with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            with (
+                override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"),
+                letters.letters_held() as held,
+            ):
                 self._cases(people, pool)
+            self._issue_letters(held)
             self._cut_contract_short(pool)
             self.stdout.write(
                 f"Created {RebuttalCase.objects.count()} demo cases and a pool of {len(pool)} reviewers."
@@ -311,6 +317,9 @@ class Command(BaseCommand):
                 reviewer_user, data = reviewer.user, {"reviewer": reviewer.pk}
             elif actor is None and name in ("reviewer_accept", "submit_recommendation"):
                 actor = reviewer_user
+            if name == "issue_outcome":
+                letters.outcome_issue(case.pk)
+                continue
             case = case_act(case_id=case.pk, name=name, actor=actor, version=case.version, data=data)
         if target == "not_receivable":
             case_act(
@@ -328,6 +337,14 @@ class Command(BaseCommand):
                 version=case.version,
                 data={"reason": "Resolved with my supervisor."},
             )
+
+    def _issue_letters(self, request_ids: list[int]) -> None:
+        """Issue the demo's letters, except the outcome letters of decided cases (shown as in production)."""
+        pending = LetterRequest.objects.filter(pk__in=request_ids, status=RequestStatus.PENDING).exclude(
+            kind=LetterKind.OUTCOME, case__status=Status.DECIDED
+        )
+        for request_id in pending.values_list("pk", flat=True):
+            letters.letter_issue(request_id)
 
     def _print_logins(self) -> None:
         self.stdout.write("")

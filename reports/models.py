@@ -1,0 +1,120 @@
+"""The letter archive: what was asked to be issued, and the immutable letters themselves.
+
+A ``LetterRequest`` is the row written first, in the transaction of the
+transition that calls for a letter (style rule 3); a Celery task renders it and
+stores the ``Letter``. A ``Letter`` is append-only: its PDF bytes, their SHA-256,
+the template version and the language never change (the model refuses updates
+and deletes, and on PostgreSQL a trigger refuses them for anyone going around the
+ORM). A correction is a new letter that supersedes the old one.
+
+The PDF is kept in the database row, beside its hash, so that the bytes and the
+hash are written by one INSERT: no file can exist without its record or the
+other way round, whatever moment a worker dies at, and the archive is in every
+database backup. Letters are a few tens of kilobytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from rebuttal.audit import AppendOnlyModel, AppendOnlyQuerySet
+from rebuttal.models import Language, RebuttalCase
+
+
+class LetterKind(models.TextChoices):
+    """Letter kinds; their values are part of the public interface (API)."""
+
+    ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement of receipt")
+    NOT_RECEIVABLE = "not_receivable", _("Request not receivable")
+    WITHDRAWN = "withdrawn", _("Withdrawal confirmed")
+    OUTCOME = "outcome", _("Outcome of the rebuttal")
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be issued")
+    ISSUED = "issued", _("Issued")
+    FAILED = "failed", _("Failed; HR must retry")
+
+
+class LetterRequest(models.Model):
+    """A letter that must be issued; the task that issues it can run any number of times.
+
+    Each case has at most one original request per kind (so exactly one outcome
+    letter per decision); a correction is a request that names the letter it
+    supersedes.
+    """
+
+    case = models.ForeignKey(RebuttalCase, on_delete=models.PROTECT, related_name="letter_requests")
+    kind = models.CharField(max_length=20, choices=LetterKind.choices)
+    language = models.CharField(max_length=2, choices=Language.choices)
+    supersedes = models.OneToOneField(
+        "Letter", null=True, blank=True, on_delete=models.PROTECT, related_name="correction_request"
+    )
+    reason = models.TextField(blank=True, help_text="Why a correction was issued.")
+    requested_at = models.DateTimeField(default=timezone.now)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["case_id", "requested_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "kind"],
+                condition=models.Q(supersedes__isnull=True),
+                name="one_original_letter_per_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for case {self.case_id} ({self.status})"
+
+
+class Letter(AppendOnlyModel):
+    """An issued letter, exactly as it was sent; never changed, only superseded."""
+
+    request = models.OneToOneField(LetterRequest, on_delete=models.PROTECT, related_name="letter")
+    case = models.ForeignKey(RebuttalCase, on_delete=models.PROTECT, related_name="letters")
+    kind = models.CharField(max_length=20, choices=LetterKind.choices)
+    language = models.CharField(max_length=2, choices=Language.choices)
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
+    issued_at = models.DateTimeField(default=timezone.now)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # "<kind>@<first 12 hex of the SHA-256 of the template sources>": changes whenever a template does.
+    template_version = models.CharField(max_length=60)
+    title = models.CharField(max_length=200)
+    # The rendered HTML, kept so that a re-render can be compared with what was issued.
+    html = models.TextField()
+    pdf = models.BinaryField()
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["case_id", "issued_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.language}) for case {self.case_id}"
+
+    @property
+    def filename(self) -> str:
+        return f"{self.case.reference}-{self.kind}-{self.pk}.pdf"
+
+    def hash_matches(self) -> bool:
+        """Whether the stored bytes are still the ones hashed at issue."""
+        return hashlib.sha256(bytes(self.pdf)).hexdigest() == self.sha256
