@@ -7,7 +7,7 @@ from rest_framework.routers import SimpleRouter
 from rest_framework.settings import api_settings
 
 from rebuttal.api import CaseViewSet, DocumentDownloadView, PolicyView
-from reports.api import CaseLettersView, LetterPdfView
+from reports.api import CaseLetterRequestsView, CaseLettersView, LetterPdfView
 from reviewers.api import (
     AssignmentViewSet,
     ExpiringContractsView,
@@ -17,7 +17,7 @@ from reviewers.api import (
 )
 from workflow import api_review
 from workflow import views as workflow_views
-from workflow.api import CaseTransitionView, LetterCorrectView
+from workflow.api import CaseTransitionView, LetterCorrectView, LetterRetryView
 from workflow.api_tasks import TaskClaimView, TaskListView, TaskUnclaimView
 
 router = SimpleRouter()
@@ -65,6 +65,8 @@ api_v1 = [
     path("cases/<int:pk>/letters/", CaseLettersView.as_view(), name="case-letters"),
     path("letters/<int:pk>/pdf/", LetterPdfView.as_view(), name="letter-pdf"),
     path("letters/<int:pk>/correct/", LetterCorrectView.as_view(), name="letter-correct"),
+    path("cases/<int:pk>/letter-requests/", CaseLetterRequestsView.as_view(), name="case-letter-requests"),
+    path("letter-requests/<int:pk>/retry/", LetterRetryView.as_view(), name="letter-request-retry"),
     path("policy/", PolicyView.as_view(), name="policy"),
     path("tasks/", TaskListView.as_view(), name="task-list"),
     path("tasks/<int:pk>/claim/", TaskClaimView.as_view(), name="task-claim"),

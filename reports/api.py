@@ -14,7 +14,7 @@ from rebuttal.downloads import DOWNLOAD_RENDERERS, attachment
 from rebuttal.selectors import case_get_visible
 from rebuttal.services import case_record_access
 from reports import selectors
-from reports.serializers import LetterSerializer
+from reports.serializers import LetterRequestSerializer, LetterSerializer
 
 
 class CaseLettersView(APIView):
@@ -26,6 +26,17 @@ class CaseLettersView(APIView):
         case = case_get_visible(user=request.user, pk=pk)
         letters = selectors.letters_of_case(case=case, user=request.user)
         return Response(LetterSerializer(letters, many=True).data)
+
+
+class CaseLetterRequestsView(APIView):
+    @extend_schema(
+        summary="Letters asked for and not issued yet: pending, or failed and waiting for HR",
+        responses={200: LetterRequestSerializer(many=True), **error_responses(401, 404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        case = case_get_visible(user=request.user, pk=pk)
+        waiting = selectors.letter_requests_pending(case=case, user=request.user)
+        return Response(LetterRequestSerializer(waiting, many=True).data)
 
 
 class LetterPdfView(APIView):

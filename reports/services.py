@@ -22,7 +22,7 @@ from rebuttal.selectors import case_get_visible
 from rebuttal.services import case_append_event, case_lock, require_text
 from reports import letters, rendering
 from reports.models import Letter, LetterKind, LetterRequest, RequestStatus
-from reports.selectors import letter_get_visible
+from reports.selectors import letter_get_visible, may_see_letters
 
 # A request that failed this often is marked failed for HR to look at (and retry).
 MAX_ATTEMPTS = 5
@@ -163,6 +163,8 @@ def letter_retry(*, request_id: int, actor: Any) -> LetterRequest:
     if request is None:
         raise CaseNotFound("No such letter.")
     case = case_get_visible(user=actor, pk=request.case_id)
+    if not may_see_letters(case, actor):
+        raise CaseNotFound("No such letter.")
     if "hr" not in permissions.relations(case, actor):
         raise ActionForbidden("Only Human Resources retries letters.")
     if request.status != RequestStatus.FAILED:

@@ -71,3 +71,14 @@ class LetterCorrectView(APIView):
             language=serializer.validated_data.get("language"),
         )
         return Response(LetterRequestSerializer(letter_request).data, status=status.HTTP_202_ACCEPTED)
+
+
+class LetterRetryView(APIView):
+    @extend_schema(
+        summary="Try again to issue a letter that failed (HR)",
+        request=None,
+        responses={202: LetterRequestSerializer, **error_responses(401, 403, 404, 409)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        letter_request = letters.letter_retry_request(request_id=pk, actor=request.user)
+        return Response(LetterRequestSerializer(letter_request).data, status=status.HTTP_202_ACCEPTED)

@@ -88,6 +88,14 @@ def letter_correction_request(
     return request
 
 
+@transaction.atomic
+def letter_retry_request(*, request_id: int, actor: Any) -> LetterRequest:
+    """HR puts a failed letter back in line."""
+    request = letter_services.letter_retry(request_id=request_id, actor=actor)
+    queue(request.pk)
+    return request
+
+
 def letter_issue(request_id: int, *, actor: Any = None) -> Letter | None:
     """Issue one requested letter if it is not issued yet; safe to run any number of times.
 

@@ -263,3 +263,27 @@ def test_issuing_a_request_twice_stores_one_letter(requester):
     assert first.pk == second.pk
     assert Letter.objects.filter(case=case).count() == 1
     assert CaseEvent.objects.filter(case=case, kind=EventKind.LETTER_ISSUED).count() == 1
+
+
+def test_a_failed_letter_is_listed_and_hr_can_retry_it(
+    api_as, requester, hr, reviewer, monkeypatch, django_capture_on_commit_callbacks
+):
+    from reports import services
+
+    case = advance(make_case(requester), to="submitted", requester=requester)
+    request = LetterRequest.objects.get(case=case)
+    for _ in range(services.MAX_ATTEMPTS):
+        services.letter_request_failed(request_id=request.pk, error="RuntimeError('fonts missing')")
+    waiting = api_as(requester).get(f"/api/v1/cases/{case.pk}/letter-requests/").json()
+    assert [(item["kind"], item["status"]) for item in waiting] == [("acknowledgement", "failed")]
+
+    assert api_as(requester).post(f"/api/v1/letter-requests/{request.pk}/retry/").status_code == 403
+    assert api_as(reviewer).post(f"/api/v1/letter-requests/{request.pk}/retry/").status_code == 404
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_as(hr).post(f"/api/v1/letter-requests/{request.pk}/retry/")
+    assert response.status_code == 202
+    request.refresh_from_db()
+    assert request.status == RequestStatus.ISSUED
+    assert Letter.objects.get(request=request).hash_matches()
+    assert api_as(hr).post(f"/api/v1/letter-requests/{request.pk}/retry/").status_code == 409
+    assert api_as(requester).get(f"/api/v1/cases/{case.pk}/letter-requests/").json() == []
