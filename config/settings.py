@@ -151,7 +151,8 @@ REST_FRAMEWORK = {
         # DRF's, answering 400 (not 500) to a document nested too deeply.
         "rebuttal.api_parsers.JSONParser",
         "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        # DRF's, keeping each upload's name as sent (so that a path in it is refused, not stripped).
+        "rebuttal.api_parsers.MultiPartParser",
     ],
     "EXCEPTION_HANDLER": "rebuttal.api_errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rebuttal.api_pagination.CasePagination",

@@ -203,7 +203,7 @@ class CaseViewSet(
             case_id=case.pk,
             actor=request.user,
             kind=serializer.validated_data["kind"],
-            name=upload.name,
+            name=getattr(upload, "sent_name", upload.name),
             fileobj=upload,
             client_ip=client_ip(request),
         )
