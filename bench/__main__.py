@@ -46,7 +46,7 @@ def _setup_django() -> None:
 
 def _run(database: bench_database.BenchDatabase) -> None:
     # Imported after django.setup(): these modules import models.
-    from bench import case_list, data, human_step, report, suggestions, transitions
+    from bench import case_list, data, human_step, letters, report, suggestions, transitions
 
     started = time.perf_counter()
     report.header(database)
@@ -67,8 +67,17 @@ def _run(database: bench_database.BenchDatabase) -> None:
     )
     pools = suggestions.run(people)
     report.suggestions_line(pools)
-    report.summary(database, figures, small, large, pools, steps)
-    path = report.write_json(database, figures, small, large, pools, steps)
+    report.say("measuring outcome letters: the service against bare WeasyPrint, then 1 and 2 workers ...")
+    letter_figures, throughput = letters.run(people)
+    letters.letters_line(letter_figures)
+    letters.throughput_line(throughput)
+    extra_rows = [
+        ("letter", "service / bare WeasyPrint, median latency", letter_figures.ratio),
+        ("letters x2", "2 worker processes / 1, throughput", throughput.speedup),
+    ]
+    extra = {"letters": {"one": letter_figures.as_dict(), "throughput": throughput.as_dict()}}
+    report.summary(database, figures, small, large, pools, steps, extra_rows)
+    path = report.write_json(database, figures, small, large, pools, steps, extra)
     report.say(f"results written to {path.relative_to(path.parent.parent)}")
     report.say(f"bench took {time.perf_counter() - started:.0f} s")
 

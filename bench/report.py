@@ -128,7 +128,9 @@ def summary(
     large: ListFigures,
     pools: tuple[int, PoolFigures, PoolFigures],
     steps: StepFigures,
+    extra: list[tuple[str, str, float]] | None = None,
 ) -> None:
+    """The ratios of the run; ``extra`` rows (name, what, ratio) come from other modules."""
     _, small_pool, large_pool = pools
     rows = [
         ("transition", "ORM service / raw SQL, CPU, no process", figures.ratio),
@@ -140,6 +142,7 @@ def summary(
             suggestions.ratio(small_pool, large_pool),
         ),
     ]
+    rows += extra or []
     say()
     say(f"== summary ({database.vendor}) ==")
     for name, what, ratio in rows:
@@ -164,8 +167,12 @@ def write_json(
     large: ListFigures,
     pools: tuple[int, PoolFigures, PoolFigures],
     steps: StepFigures,
+    extra: dict[str, Any] | None = None,
 ) -> Path:
-    """Write every figure of the run to ``var/bench-results.json``; return its path."""
+    """Write every figure of the run to ``var/bench-results.json``; return its path.
+
+    ``extra`` holds other modules' sections, by name.
+    """
     case_id, small_pool, large_pool = pools
     results: dict[str, Any] = {
         "run_at": timezone.now().isoformat(),
@@ -195,6 +202,7 @@ def write_json(
             "case_list_ratio": list_ratio(small, large),
             "reviewer_suggestions_ratio": suggestions.ratio(small_pool, large_pool),
         },
+        **(extra or {}),
     }
     RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
     RESULTS_FILE.write_text(json.dumps(_rounded(results), indent=2) + "\n")

@@ -105,6 +105,11 @@ def renderer() -> Renderer:
     return current
 
 
+def reset_renderer() -> None:
+    """Forget this thread's renderer (a forked worker process builds its own)."""
+    _local.renderer = None
+
+
 def render_pdf(html: str, *, fetcher: AssetFetcher | None = None) -> bytes:
     return renderer().pdf(html, fetcher=fetcher)
 
