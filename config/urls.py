@@ -1,6 +1,6 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import SimpleRouter
@@ -16,7 +16,6 @@ from reviewers.api import (
     ReviewerViewSet,
 )
 from workflow import api_review
-from workflow import views as workflow_views
 from workflow.api import CaseTransitionView, LetterCorrectView, LetterRetryView
 from workflow.api_tasks import TaskClaimView, TaskListView, TaskUnclaimView
 
@@ -75,8 +74,17 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("workflow/diagram/", workflow_views.diagram, name="workflow-diagram"),
-    path("", TemplateView.as_view(template_name="pages/home.html"), name="home"),
+    path("", include("workflow.urls")),
+    path("", include("rebuttal.urls")),
+    path("", include("reports.urls")),
+    path("", include("reviewers.urls")),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

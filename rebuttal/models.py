@@ -221,6 +221,8 @@ class RebuttalCase(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         indexes = [
             models.Index(fields=["requester", "appraisal_cycle"]),
             models.Index(fields=["-created_at", "-id"], name="case_newest_first"),
+            # The HR queue: earliest due date first, keyset-paged on (due date, id).
+            models.Index(fields=["stage_due_on", "id"], name="case_queue_order"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(status__in=Status.values), name="case_status_is_known"),

@@ -268,6 +268,8 @@ class FeeCertificationView(APIView):
             month = dt.datetime.strptime(raw, "%Y-%m").date()  # noqa: DTZ007 - a calendar month, no time
         except ValueError:
             raise ValidationError({"month": ["A month as YYYY-MM."]}) from None
+        if not 2000 <= month.year <= 2100:
+            raise ValidationError({"month": ["A month from 2000-01 to 2100-12."]})
         listing = selectors.fee_certification(month=month)
         if request.accepted_renderer.format == "csv":
             return _certification_csv(listing, month)

@@ -482,6 +482,13 @@ def test_fee_certification_of_another_month_is_empty(api_as, hr, fees):
     assert response.json() == []
 
 
+@pytest.mark.parametrize("month", ["9999-12", "0001-01", "1999-12", "2101-01"])
+def test_fee_certification_of_a_month_out_of_range_is_400_not_500(api_as, hr, month):
+    response = api_as(hr).get(FEES, {"month": month})
+    assert response.status_code == 400
+    assert "month" in response.json()["errors"]
+
+
 def test_fee_certification_csv_has_a_bom_a_line_per_fee_and_a_total_per_currency(api_as, hr, fees):
     response = api_as(hr).get(FEES, {"month": timezone.localdate().strftime("%Y-%m"), "format": "csv"})
 
