@@ -33,6 +33,7 @@ from rebuttal.models import (
 )
 from rebuttal.selectors import case_get_visible, case_receivability, case_timeline, policy_current
 from reports import selectors as letter_selectors
+from reports.models import LetterKind
 from reviewers import services as reviewer_services
 from reviewers.models import Interview
 from reviewers.selectors import assignment_open_for_case, reviewer_suggestions
@@ -124,6 +125,7 @@ def case_page_context(
         "next_step": _(NEXT_STEP[case.status]) if is_requester else "",
         "expected": _expected_dates(case),
         "original_rating": _(policy.rating_label(case.original_rating)),
+        "final_rating": _(policy.rating_label(case.final_rating)) if case.final_rating else "",
         "timeline": _timeline(case, user, full=not is_requester or as_hr),
         "documents": list(documents.documents_visible(case=case, user=user)),
         "letters": list(letter_selectors.letters_of_case(case=case, user=user)),
@@ -180,23 +182,30 @@ def _timeline(case: RebuttalCase, user: Any, *, full: bool) -> list[dict[str, An
     """The case's timeline with readable labels; the requester's is plain (no names, no notes)."""
     entries = case_timeline(case=case, user=user)
     for entry in entries:
+        changes = entry["changes"] or {}
+        entry["change_list"] = []
         if entry["kind"] == EventKind.TRANSITION:
             entry["label"] = Status(entry["to_status"]).label
+        elif entry["kind"] == EventKind.LETTER_ISSUED:
+            kind = changes.get("letter_kind", LetterKind.ACKNOWLEDGEMENT)
+            entry["label"] = _("Letter issued: %(kind)s") % {"kind": LetterKind(kind).label}
+        elif entry["kind"] == EventKind.DOCUMENT_ADDED:
+            entry["label"] = _("Document added: %(name)s") % {"name": changes.get("name", "")}
+        elif entry["kind"] == EventKind.VIEWED:
+            entry["label"] = _("Opened (%(what)s)") % {"what": changes.get("what", "")}
         else:
             entry["label"] = EventKind(entry["kind"]).label
-        changes = entry["changes"] or {}
-        entry["change_list"] = [
-            (field, value[0], value[1])
-            if isinstance(value, list) and len(value) == 2
-            else (field, None, value)
-            for field, value in changes.items()
-        ]
+            # Field-level changes: each field with its old and new value.
+            entry["change_list"] = [
+                (field, value[0], value[1])
+                if isinstance(value, list) and len(value) == 2
+                else (field, None, value)
+                for field, value in changes.items()
+            ]
         if not full:
             entry["actor"] = ""
             if entry["transition"] not in REASONS_FOR_REQUESTER:
                 entry["reason"] = ""
-            if entry["kind"] not in (EventKind.UPDATED, EventKind.DOCUMENT_ADDED):
-                entry["change_list"] = []
     return entries
 
 
