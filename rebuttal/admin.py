@@ -60,7 +60,13 @@ class RebuttalCaseAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
             case_record_access(
                 case=case, actor=request.user, what="admin", client_ip=request.META.get("REMOTE_ADDR")
             )
+        # The page title names no case (titles end up in browser history and on shared screens).
+        extra_context = {**(extra_context or {}), "subtitle": None}
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request: Any, object_id: str, extra_context: Any = None) -> Any:
+        extra_context = {**(extra_context or {}), "title": "Change history"}
+        return super().history_view(request, object_id, extra_context)
 
     def history_form_view(
         self, request: Any, object_id: str, version_id: str, extra_context: Any = None

@@ -104,10 +104,22 @@ def case_receivability(*, case: RebuttalCase) -> list[receivability.RuleResult]:
     return receivability.evaluate(case, policy)
 
 
+# Transitions whose reason the requester reads on their timeline (the rest are the
+# working notes of HR, reviewers, the endorser and the decision-maker).
+REASONS_FOR_REQUESTER = frozenset({"reject_not_receivable", "withdraw", "decide"})
+
+
 def case_timeline(*, case: RebuttalCase, user: Any) -> list[dict[str, Any]]:
-    """Every event of the case, oldest first; HR also sees who opened the case."""
-    events = [
-        {
+    """Every event of the case, oldest first.
+
+    HR (on someone else's case) also sees who opened the case. The requester's
+    timeline is plain: what happened and when, the reasons given to them, their
+    own edits, and no names of the people handling the case.
+    """
+    plain = case.requester_id == user.pk
+    events = []
+    for event in case.events.select_related("actor").order_by("seq"):
+        entry = {
             "at": event.at,
             "actor": _actor_label(event.actor),
             "kind": event.kind,
@@ -117,8 +129,16 @@ def case_timeline(*, case: RebuttalCase, user: Any) -> list[dict[str, Any]]:
             "changes": event.changes,
             "reason": event.reason,
         }
-        for event in case.events.select_related("actor").order_by("seq")
-    ]
+        if plain and event.actor_id != user.pk:
+            entry["actor"] = ""
+            if event.transition not in REASONS_FOR_REQUESTER:
+                entry["reason"] = ""
+            # Which letter was issued, yes; which document someone else added, no.
+            if event.kind != EventKind.LETTER_ISSUED:
+                entry["changes"] = {}
+        events.append(entry)
+    if plain:
+        return events
     groups = permissions.group_names(user)
     if user.is_superuser or groups & {permissions.HR_SPECIALIST, permissions.HR_ADMIN}:
         events.extend(

@@ -163,7 +163,8 @@ class CaseSerializer(serializers.ModelSerializer):
         data = super().to_representation(case)
         user = self.context["request"].user
         relations = permissions.relations(case, user)
-        handler = (
+        # The requester reads their case as a requester, whatever groups they are in.
+        handler = case.requester_id != user.pk and (
             bool(relations - {"requester"})
             or user.is_superuser
             or bool(permissions.group_names(user) & {permissions.HR_SPECIALIST, permissions.HR_ADMIN})

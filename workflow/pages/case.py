@@ -126,7 +126,7 @@ def case_page_context(
         "expected": _expected_dates(case),
         "original_rating": _(policy.rating_label(case.original_rating)),
         "final_rating": _(policy.rating_label(case.final_rating)) if case.final_rating else "",
-        "timeline": _timeline(case, user, full=not is_requester or as_hr),
+        "timeline": _timeline(case, user),
         "documents": list(documents.documents_visible(case=case, user=user)),
         "letters": list(letter_selectors.letters_of_case(case=case, user=user)),
         "letters_waiting": list(letter_selectors.letter_requests_pending(case=case, user=user)),
@@ -174,12 +174,8 @@ def case_page_context(
     return context
 
 
-# Reasons the requester reads on their timeline (others are the working notes of HR and reviewers).
-REASONS_FOR_REQUESTER = frozenset({"reject_not_receivable", "withdraw", "decide"})
-
-
-def _timeline(case: RebuttalCase, user: Any, *, full: bool) -> list[dict[str, Any]]:
-    """The case's timeline with readable labels; the requester's is plain (no names, no notes)."""
+def _timeline(case: RebuttalCase, user: Any) -> list[dict[str, Any]]:
+    """The case's timeline (plain for the requester: ``case_timeline``) with readable labels."""
     entries = case_timeline(case=case, user=user)
     for entry in entries:
         changes = entry["changes"] or {}
@@ -189,8 +185,8 @@ def _timeline(case: RebuttalCase, user: Any, *, full: bool) -> list[dict[str, An
         elif entry["kind"] == EventKind.LETTER_ISSUED:
             kind = changes.get("letter_kind", LetterKind.ACKNOWLEDGEMENT)
             entry["label"] = _("Letter issued: %(kind)s") % {"kind": LetterKind(kind).label}
-        elif entry["kind"] == EventKind.DOCUMENT_ADDED:
-            entry["label"] = _("Document added: %(name)s") % {"name": changes.get("name", "")}
+        elif entry["kind"] == EventKind.DOCUMENT_ADDED and changes.get("name"):
+            entry["label"] = _("Document added: %(name)s") % {"name": changes["name"]}
         elif entry["kind"] == EventKind.VIEWED:
             entry["label"] = _("Opened (%(what)s)") % {"what": changes.get("what", "")}
         else:
@@ -202,10 +198,6 @@ def _timeline(case: RebuttalCase, user: Any, *, full: bool) -> list[dict[str, An
                 else (field, None, value)
                 for field, value in changes.items()
             ]
-        if not full:
-            entry["actor"] = ""
-            if entry["transition"] not in REASONS_FOR_REQUESTER:
-                entry["reason"] = ""
     return entries
 
 
