@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from rebuttal.models import ContractType, DocumentKind, Language, Office, Policy, RebuttalCase
@@ -77,7 +78,7 @@ class IntakeForm(forms.Form):
         self.fields["statement"].widget.attrs["maxlength"] = policy.statement_max_chars
         self.fields["statement"].help_text = _("%(help)s At most %(count)s characters.") % {
             "help": self.fields["statement"].help_text,
-            "count": f"{policy.statement_max_chars:,}",
+            "count": number_format(policy.statement_max_chars, force_grouping=True),
         }
         offices = list(Office.objects.order_by("name").values_list("name", "region"))
         if offices:

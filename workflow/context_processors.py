@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from rebuttal import permissions
+from rebuttal.models import SupervisorInvitation
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -28,10 +29,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("assignments"), _("My assignments")))
     if groups & {permissions.ENDORSER, permissions.DECISION_MAKER}:
         items.append((reverse("inbox"), _("My inbox")))
-    items += [
-        (reverse("invitations"), _("Invitations to comment")),
-        (reverse("my-cases"), _("My cases")),
-        (reverse("case-new"), _("File a rebuttal")),
-    ]
+    # Only reporting officers who were invited to comment see the link.
+    if SupervisorInvitation.objects.filter(officer=user).exists():
+        items.append((reverse("invitations"), _("Invitations to comment")))
+    items.append((reverse("my-cases"), _("My cases")))
+    if not items[:-1]:
+        # Someone who only files requests: filing is one click away.
+        items.append((reverse("case-new"), _("File a rebuttal")))
     path = request.path
     return {"nav_items": [{"url": url, "label": label, "current": path == url} for url, label in items]}

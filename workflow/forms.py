@@ -46,11 +46,11 @@ class ReasonForm(ActionForm):
 
 
 class OptionalReasonForm(ActionForm):
-    reason = _text(_("Reason (optional)"), required=False)
+    reason = _text(_("Reason"), required=False)
 
 
 class WithdrawForm(ActionForm):
-    reason = _text(_("Why are you withdrawing? (optional)"), required=False)
+    reason = _text(_("Why are you withdrawing?"), required=False)
     confirm = forms.BooleanField(
         label=_("I understand that a withdrawn request is closed and cannot be reopened."),
         required=True,
@@ -85,7 +85,7 @@ class ReviewerAcceptForm(ActionForm):
 
 
 class CommentForm(ActionForm):
-    comment = _text(_("Comment (optional)"), required=False)
+    comment = _text(_("Comment"), required=False)
 
 
 class RecommendationForm(ActionForm):

@@ -21,14 +21,16 @@
       }
     });
     request.addEventListener("load", function () {
-      // The server answers with a redirect on success or the page with its errors.
-      if (request.responseURL && request.responseURL !== form.action) {
-        window.location.assign(request.responseURL);
-        return;
-      }
+      // The answer is the page to show: the case page after the redirect (with its
+      // message), or the form with its errors. Show it as it came: loading it again
+      // would repeat the request and lose the one-time message.
+      var shown = request.responseURL || form.action;
       document.open();
       document.write(request.responseText);
       document.close();
+      if (window.history && window.history.replaceState) {
+        window.history.replaceState(null, "", shown);
+      }
     });
     request.addEventListener("error", function () {
       form.submit();

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -297,3 +298,38 @@ def test_the_case_page_uses_the_same_queries_for_few_and_many_events(signed_in, 
         client.get(f"/cases/{case.pk}/")  # each view adds an access record to HR's timeline
     many = _queries(client, f"/cases/{case.pk}/")
     assert few == many
+
+
+def test_the_queue_pages_through_every_open_case_once_overdue_first(signed_in, hr, monkeypatch):
+    from rebuttal.models import Status
+    from workflow.pages import work
+
+    monkeypatch.setattr(work, "QUEUE_PAGE_SIZE", 4)
+    cases = []
+    for _ in range(9):
+        person = UserFactory()
+        cases.append(advance(make_case(person), to="submitted", requester=person))
+    today = timezone.localdate()
+    # Spread the due dates, two overdue, and two open cases with none (they come last).
+    for case, offset in zip(cases, [5, -3, 2, None, 2, -1, 9, None, 0], strict=True):
+        due = None if offset is None else today + dt.timedelta(days=offset)
+        RebuttalCase.objects.filter(pk=case.pk).update(stage_due_on=due)
+    leaver = UserFactory()
+    closed = advance(make_case(leaver), to="withdrawn", requester=leaver)
+    expected = list(RebuttalCase.objects.filter(pk__in=[c.pk for c in cases]).order_by("stage_due_on", "pk"))
+    dated = [c.reference for c in expected if c.stage_due_on]
+    undated = sorted((c for c in expected if not c.stage_due_on), key=lambda c: c.pk)
+    order = dated + [c.reference for c in undated]
+
+    client, seen, url = signed_in(hr), [], "/queue/"
+    for _ in range(5):
+        text = client.get(url).content.decode()
+        seen += re.findall(r">(RB-\d{4}-\d{4})</a>", text)
+        marker = 'href="?'
+        nxt = [part.split('"')[0] for part in text.split(marker)[1:] if "after=" in part.split('"')[0]]
+        if not nxt:
+            break
+        url = "/queue/?" + nxt[-1].replace("&amp;", "&")
+    assert seen == order
+    assert closed.reference not in seen
+    assert Status.WITHDRAWN not in {c.status for c in expected}

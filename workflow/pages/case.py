@@ -64,6 +64,8 @@ NEXT_STEP: dict[str, str] = {
     Status.NOT_RECEIVABLE: "Your request could not be received. The letter below explains why.",
     Status.WITHDRAWN: "You withdrew your request. The letter below confirms it.",
 }
+# Actions that end something (shown as warning buttons).
+ENDING_ACTIONS = frozenset({"withdraw", "reject_not_receivable", "release_reviewer", "reviewer_decline"})
 # States whose page shows the receivability checklist to HR.
 SCREENED = frozenset({Status.SUBMITTED, Status.SCREENING})
 
@@ -108,6 +110,7 @@ def case_page_context(
             "name": name,
             "label": ACTION_LABELS[name][0],
             "help": ACTION_LABELS[name][1],
+            "ends_something": name in ENDING_ACTIONS,
             "form": bound.get(name) or ACTION_FORMS[name](initial={"version": case.version}, policy=policy),
         }
         for name in names
