@@ -125,3 +125,13 @@ def api_as(api):  # noqa: ANN001, ANN201
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():  # noqa: ANN202
+    """Each test starts with an empty cache (the queue's state counts are cached)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

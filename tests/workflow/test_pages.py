@@ -333,3 +333,16 @@ def test_the_queue_pages_through_every_open_case_once_overdue_first(signed_in, h
     assert seen == order
     assert closed.reference not in seen
     assert Status.WITHDRAWN not in {c.status for c in expected}
+
+
+def test_the_counts_per_state_follow_each_transition(
+    signed_in, requester, hr, django_capture_on_commit_callbacks
+):
+    from workflow.pages.work import state_counts
+
+    case = advance(make_case(requester), to="submitted", requester=requester)
+    assert state_counts().get("submitted") == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        advance(case, to="screening", requester=requester, hr=hr)
+    assert state_counts().get("submitted") is None
+    assert state_counts()["screening"] == 1

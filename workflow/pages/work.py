@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -117,13 +118,21 @@ def _without(request: HttpRequest, name: str) -> str:
     return params.urlencode()
 
 
+STATE_COUNTS_KEY = "queue:state-counts"
+
+
+def forget_state_counts(case: RebuttalCase, name: str, actor: Any) -> None:
+    """After a transition commits, the counts are read afresh (a hook of ``rebuttal.services``)."""
+    transaction.on_commit(lambda: cache.delete(STATE_COUNTS_KEY))
+
+
 def state_counts() -> dict[str, int]:
-    """How many filed cases are in each state (cached briefly)."""
-    counts = cache.get("queue:state-counts")
+    """How many filed cases are in each state (cached for a minute, and forgotten on every transition)."""
+    counts = cache.get(STATE_COUNTS_KEY)
     if counts is None:
         rows = RebuttalCase.objects.filter(deleted_at__isnull=True).exclude(status=Status.DRAFT)
         counts = dict(rows.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
-        cache.set("queue:state-counts", counts, STATE_COUNTS_TTL)
+        cache.set(STATE_COUNTS_KEY, counts, STATE_COUNTS_TTL)
     return counts
 
 
