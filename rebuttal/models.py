@@ -223,6 +223,13 @@ class RebuttalCase(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
             models.Index(fields=["-created_at", "-id"], name="case_newest_first"),
             # The HR queue: earliest due date first, keyset-paged on (due date, id).
             models.Index(fields=["stage_due_on", "id"], name="case_queue_order"),
+            # ... and its tail, open cases without a due date: few, among many closed ones.
+            models.Index(
+                fields=["id"],
+                name="case_queue_undated",
+                condition=models.Q(stage_due_on__isnull=True)
+                & ~models.Q(status__in=["draft", "closed", "withdrawn", "not_receivable"]),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(status__in=Status.values), name="case_status_is_known"),
