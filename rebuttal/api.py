@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from rebuttal import documents, permissions, selectors, services
+from rebuttal import documents, permissions, selectors, services, web
 from rebuttal.downloads import DOWNLOAD_RENDERERS, attachment
 from rebuttal.exceptions import ActionForbidden, UploadTooLarge
 from rebuttal.filters import CaseFilter
@@ -55,14 +55,8 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: described[code] for code in codes}
 
 
-def client_ip(request: Request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
-def is_hr(user: Any) -> bool:
-    return user.is_superuser or bool(
-        permissions.group_names(user) & {permissions.HR_SPECIALIST, permissions.HR_ADMIN}
-    )
+client_ip = web.client_ip
+is_hr = permissions.is_hr
 
 
 @extend_schema_view(

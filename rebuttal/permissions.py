@@ -89,3 +89,10 @@ def may_perform(case: RebuttalCase, user: Any, name: str) -> bool:
     """Whether the user may perform ``name`` on this case in its current state."""
     actors = STATE_ACTORS.get((name, case.status), TRANSITION_ACTORS.get(name, frozenset()))
     return bool(relations(case, user) & actors)
+
+
+def is_hr(user: Any) -> bool:
+    """An HR specialist or administrator (or a superuser): sees every filed case."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_superuser or group_names(user) & {HR_SPECIALIST, HR_ADMIN})

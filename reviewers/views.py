@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from rebuttal import permissions
+from rebuttal import permissions, web
 from rebuttal.exceptions import ActionForbidden, CaseError, CaseNotFound
 from reviewers import selectors, services
 from reviewers.forms import EXPIRY_WINDOW_DEFAULT, ExpiryWindowForm, MonthForm, ReleaseAllForm
@@ -28,16 +28,9 @@ EXPIRING_DAYS = EXPIRY_WINDOW_DEFAULT
 
 
 def _require_hr(request: HttpRequest) -> None:
-    """HR specialists and administrators only (the same rule as ``workflow.pages.common.is_hr``;
-    written here because ``reviewers`` must not import from ``workflow``, the layer above)."""
-    user = request.user
-    hr_groups = {permissions.HR_SPECIALIST, permissions.HR_ADMIN}
-    if not (user.is_superuser or permissions.group_names(user) & hr_groups):
+    """HR specialists and administrators only."""
+    if not permissions.is_hr(request.user):
         raise PermissionDenied
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _is_expiring(contract: RetainerContract, today: dt.date, within: int = EXPIRING_DAYS) -> bool:
@@ -45,15 +38,6 @@ def _is_expiring(contract: RetainerContract, today: dt.date, within: int = EXPIR
     return contract.status == ContractStatus.ACTIVE and today <= contract.ends_on <= today + dt.timedelta(
         days=within
     )
-
-
-def _apply_errors(form: ReleaseAllForm, exc: ValidationError) -> None:
-    """A service's validation errors on the form's fields; the rest at the top."""
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
-    for field, field_messages in errors.items():
-        target = field if field in form.fields else None
-        for message in field_messages:
-            form.add_error(target, message)
 
 
 @login_required
@@ -132,10 +116,10 @@ def release_all(request: HttpRequest, pk: int) -> HttpResponse:
                 reviewer_id=reviewer.pk,
                 actor=request.user,
                 reason=form.cleaned_data["reason"],
-                client_ip=_client_ip(request),
+                client_ip=web.client_ip(request),
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            web.apply_errors(form, exc)
         except CaseNotFound as exc:
             raise Http404(str(exc)) from None
         except ActionForbidden as exc:
