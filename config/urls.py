@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 from rest_framework.settings import api_settings
 
 from rebuttal.api import CaseViewSet, DocumentDownloadView, PolicyView
+from rebuttal.api_auth import AuthTokenSerializer
 from reports.api import CaseLetterRequestsView, CaseLettersView, LetterPdfView
 from reviewers.api import (
     AssignmentViewSet,
@@ -28,7 +29,9 @@ api_v1 = [
     # With the project's parsers (the view names DRF's own): a body nested too deeply is a 400 here too.
     path(
         "auth/token/",
-        ObtainAuthToken.as_view(parser_classes=api_settings.DEFAULT_PARSER_CLASSES),
+        ObtainAuthToken.as_view(
+            parser_classes=api_settings.DEFAULT_PARSER_CLASSES, serializer_class=AuthTokenSerializer
+        ),
         name="api-token",
     ),
     path("cases/<int:pk>/transitions/<str:name>/", CaseTransitionView.as_view(), name="case-transition"),
