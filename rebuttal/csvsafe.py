@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,8 +14,14 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: Any) -> str:
+    """The value, behind a leading apostrophe if a spreadsheet program could read it as a formula.
+
+    Some programs trim leading whitespace (" =1+1", "\\n=cmd") and fold full-width
+    and other compatibility forms ("＝1+1") before they look, so the check does too.
+    """
     text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS):
+    folded = unicodedata.normalize("NFKC", text).lstrip()
+    if text.startswith(FORMULA_STARTS) or folded.startswith(FORMULA_STARTS):
         return "'" + text
     return text
 
