@@ -6,4 +6,8 @@ class ReportsConfig(AppConfig):
     verbose_name = "Letters and reports"
 
     def ready(self) -> None:
+        from rebuttal.services import on_transition
         from reports import checks  # noqa: F401  (registers system checks)
+        from reports.stage_visits import record_stage_visit
+
+        on_transition(record_stage_visit)

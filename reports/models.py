@@ -118,3 +118,45 @@ class Letter(AppendOnlyModel):
     def hash_matches(self) -> bool:
         """Whether the stored bytes are still the ones hashed at issue."""
         return hashlib.sha256(bytes(self.pdf)).hexdigest() == self.sha256
+
+
+class StageVisit(models.Model):
+    """One stay of a case in one stage, kept so that stage durations are a database aggregation.
+
+    The ``reports.stage_visits`` hook writes it inside every transition's
+    transaction: it closes the open visit and opens the next. ``elapsed_days``
+    counts calendar days between the local dates of entering and leaving, less
+    the days the clock stood still; ``within_target`` compares the day of leaving
+    with the due date as pauses had pushed it by then.
+    """
+
+    case = models.ForeignKey(RebuttalCase, on_delete=models.PROTECT, related_name="stage_visits")
+    # A value of ``rebuttal.clocks.STAGE_OF_STATUS``.
+    stage = models.CharField(max_length=20)
+    # The state the case entered the stage with (``submitted`` for the receivability stage).
+    status = models.CharField(max_length=32)
+    entered_at = models.DateTimeField()
+    left_at = models.DateTimeField(null=True, blank=True)
+    due_on = models.DateField(null=True, blank=True, help_text="The stage's due date when it was entered.")
+    paused_days = models.PositiveIntegerField(default=0)
+    elapsed_days = models.PositiveIntegerField(null=True, blank=True)
+    within_target = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["case_id", "entered_at", "id"]
+        indexes = [
+            # The figures read the visits that left in a period (all stages, then partitioned
+            # by stage), or one stage's visits in a period.
+            models.Index(fields=["left_at", "stage"], name="stage_visit_left"),
+            models.Index(fields=["stage", "left_at"], name="stage_visit_stage_left"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=models.Q(left_at__isnull=True),
+                name="one_open_stage_visit_per_case",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stage} of case {self.case_id} from {self.entered_at:%Y-%m-%d}"

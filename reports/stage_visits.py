@@ -1,0 +1,80 @@
+"""Stage visits, written by a hook inside every transition's transaction.
+
+``record_stage_visit`` is registered with ``rebuttal.services.on_transition``.
+The service holds the case row locked, so the case's open visit cannot change
+under it. It closes the open visit and opens the next one in at most three
+queries: read the open visit (with its paused days and the due date it had when
+the case left it, both as subqueries), update it, insert the next.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import IntegerField, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from rebuttal.clocks import STAGE_OF_STATUS
+from rebuttal.models import ClockPause, RebuttalCase
+from reports.models import StageVisit
+
+
+def close_figures(
+    *, entered_at: dt.datetime, left_at: dt.datetime, paused_days: int, due_when_left: dt.date | None
+) -> dict[str, Any]:
+    """The fields of a visit that are known once it ends (shared with the backfill migration)."""
+    left_on = timezone.localdate(left_at)
+    calendar_days = (left_on - timezone.localdate(entered_at)).days
+    return {
+        "left_at": left_at,
+        "paused_days": paused_days,
+        "elapsed_days": max(calendar_days - paused_days, 0),
+        "within_target": None if due_when_left is None else left_on <= due_when_left,
+    }
+
+
+def record_stage_visit(case: RebuttalCase, name: str, actor: Any) -> None:
+    """Close the case's open stage visit and open one for the stage it has entered, if any.
+
+    Submitted and screening are one stay in the receivability stage (screening does
+    not restart its clock), so a transition that stays in the same stage changes nothing.
+    """
+    now = timezone.now()
+    stage = STAGE_OF_STATUS.get(case.status)
+    pauses = (
+        ClockPause.objects.filter(case=OuterRef("case_id"), ended_at__gte=OuterRef("entered_at"))
+        .values("case")
+        .annotate(days=Sum("days_added"))
+        .values("days")
+    )
+    # The case's history row before the one this transition just saved holds the due date
+    # as pauses had pushed it when the case left the stage (the transition has reset it).
+    before = (
+        RebuttalCase.history.model.objects.filter(id=OuterRef("case_id"))
+        .order_by("-history_id")
+        .values("stage_due_on")[1:2]
+    )
+    visit = (
+        StageVisit.objects.filter(case_id=case.pk, left_at__isnull=True)
+        .annotate(
+            paused=Coalesce(Subquery(pauses, output_field=IntegerField()), 0),
+            due_when_left=Subquery(before),
+        )
+        .first()
+    )
+    if visit is not None and visit.stage == stage:
+        return
+    if visit is not None:
+        figures = close_figures(
+            entered_at=visit.entered_at,
+            left_at=now,
+            paused_days=visit.paused,
+            due_when_left=visit.due_when_left,
+        )
+        StageVisit.objects.filter(pk=visit.pk).update(**figures)
+    if stage is not None:
+        StageVisit.objects.create(
+            case_id=case.pk, stage=stage, status=case.status, entered_at=now, due_on=case.stage_due_on
+        )
