@@ -8,7 +8,7 @@ from rest_framework.settings import api_settings
 
 from rebuttal.api import CaseViewSet, DocumentDownloadView, PolicyView
 from rebuttal.api_auth import AuthTokenSerializer
-from reports.api import CaseLetterRequestsView, CaseLettersView, LetterPdfView
+from reports.api import CaseLetterRequestsView, CaseLettersView, LetterPdfView, ReportSummaryView
 from reviewers.api import (
     AssignmentViewSet,
     ExpiringContractsView,
@@ -70,6 +70,7 @@ api_v1 = [
     path("cases/<int:pk>/letter-requests/", CaseLetterRequestsView.as_view(), name="case-letter-requests"),
     path("letter-requests/<int:pk>/retry/", LetterRetryView.as_view(), name="letter-request-retry"),
     path("policy/", PolicyView.as_view(), name="policy"),
+    path("reports/summary/", ReportSummaryView.as_view(), name="reports-summary"),
     path("tasks/", TaskListView.as_view(), name="task-list"),
     path("tasks/<int:pk>/claim/", TaskClaimView.as_view(), name="task-claim"),
     path("tasks/<int:pk>/unclaim/", TaskUnclaimView.as_view(), name="task-unclaim"),

@@ -473,6 +473,12 @@ ROUTES: dict[str, Route] = {
     "reviewer-release-all": Route("page", always(405), "reviewer"),
     "contracts": Route("page", hr_only),
     "fees": Route("page", hr_only),
+    # Reports (HR); the summary API also answers senior management, suppressed.
+    "reports-dashboard": Route("page", hr_only),
+    "reports-cases-csv": Route("page", hr_only),
+    "reports-figures-csv": Route("page", hr_only),
+    "reports-corrected-ratings-csv": Route("page", hr_only),
+    "v1:reports-summary": Route("api", lambda w, a, t: 200 if a in HR or a in {"ethan", "dora"} else 403),
     # Accounts and language.
     "login": Route("open", login),
     "logout": Route("open", always(405)),  # POST only

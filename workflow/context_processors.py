@@ -24,6 +24,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             (reverse("reviewer-pool"), _("Reviewer pool")),
             (reverse("contracts"), _("Contracts")),
             (reverse("fees"), _("Fees")),
+            (reverse("reports-dashboard"), _("Reports")),
         ]
     if permissions.REVIEWER in groups:
         items.append((reverse("assignments"), _("My assignments")))
