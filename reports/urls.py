@@ -7,6 +7,7 @@ from django.urls import path
 from reports import views
 
 urlpatterns = [
+    path("reports/management-report.pdf", views.management_report, name="reports-management-report"),
     path("letters/<int:pk>/", views.letter_download, name="letter-download"),
     path("reports/", views.dashboard, name="reports-dashboard"),
     path("reports/cases.csv", views.cases_csv, name="reports-cases-csv"),

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -20,6 +20,10 @@ from rebuttal.services import case_record_access
 from reports import charts, exports, selectors
 from reports.figures import Scope
 from reports.forms import ReportFilterForm
+from reports.management_report import management_report_pdf
+
+# The languages the management report is written in.
+LANGUAGES = ("en", "fr", "es")
 
 
 @login_required
@@ -157,3 +161,19 @@ def figures_csv(request: HttpRequest) -> HttpResponse:
 def corrected_ratings_csv(request: HttpRequest) -> HttpResponse:
     """Revised ratings decided in the period, for the HR system of record."""
     return _csv(request, "corrected-ratings", lambda scope: exports.corrected_ratings_csv(scope=scope))
+
+
+@login_required
+@require_GET
+def management_report(request: HttpRequest) -> HttpResponse:
+    """The management report of the dashboard's period and filters, as a PDF, in the page's language."""
+    _require_hr(request)
+    form = _filter_form(request)
+    if form.is_bound and not form.is_valid():
+        errors = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in form.errors.items())
+        return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
+    scope = form.scope()
+    language = translation.get_language() if translation.get_language() in LANGUAGES else "en"
+    pdf = management_report_pdf(scope=scope, language=language, today=form.today)
+    filename = f"management-report-{scope.start.isoformat()}-{scope.end.isoformat()}-{language}.pdf"
+    return attachment(pdf, filename=filename, content_type="application/pdf")

@@ -478,6 +478,7 @@ ROUTES: dict[str, Route] = {
     "reports-cases-csv": Route("page", hr_only),
     "reports-figures-csv": Route("page", hr_only),
     "reports-corrected-ratings-csv": Route("page", hr_only),
+    "reports-management-report": Route("page", hr_only),
     "v1:reports-summary": Route("api", lambda w, a, t: 200 if a in HR or a in {"ethan", "dora"} else 403),
     # Accounts and language.
     "login": Route("open", login),

@@ -107,3 +107,18 @@ def test_query_count_does_not_grow_with_the_cases(client, hr):  # noqa: ANN001
     _file(25, hr)
     many = _queries(client, hr)
     assert few == many
+
+
+def test_the_management_report_pdf_is_downloaded_from_the_dashboard(client, hr, requester, cases):  # noqa: ANN001
+    client.force_login(requester)
+    assert client.get("/reports/management-report.pdf").status_code == 403
+    client.force_login(hr)
+    page = client.get("/reports/").content.decode()
+    assert "/reports/management-report.pdf" in page
+    response = client.get("/reports/management-report.pdf", {"from": "2020-01-01", "to": "2030-12-31"})
+    body = b"".join(response.streaming_content)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert "attachment" in response["Content-Disposition"]
+    assert body.startswith(b"%PDF")
+    assert client.get("/reports/management-report.pdf", {"from": "2026-13-01"}).status_code == 400
