@@ -24,13 +24,14 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import formats, translation
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import gettext, ngettext
 
 from rebuttal.models import ContractType, Status
 from rebuttal.selectors import policy_current
 from reports import charts, figures, stage_figures
 from reports.figures import AGE_BUCKETS, Scope
 from reports.rendering import AssetFetcher, render_pdf
+from reports.stage_figures import stage_label
 from reports.suppression import COMPLEMENTARY, suppress_counts, suppress_table
 
 Shown = int | str  # a count as it may be shown: the number, "<t" or COMPLEMENTARY
@@ -224,7 +225,7 @@ def _sections(data: Figures, threshold: int) -> dict[str, Any]:
         "intake": intake,
         "outcomes": _outcomes(summary["outcomes"], threshold),
         "open_cases": _open_cases(summary["open_cases"], threshold),
-        "stages": [_duration(row, threshold, label=_stage_label(row["stage"])) for row in data.stages],
+        "stages": [_duration(row, threshold, label=stage_label(row["stage"])) for row in data.stages],
         "end_to_end": _duration(data.end_to_end, threshold, label=gettext("Filing to outcome")),
         "workload": _workload(summary["reviewer_workload"], threshold),
         "fees": _fees(summary["fees"], threshold),
@@ -306,20 +307,6 @@ def _open_cases(open_cases: Mapping[str, Any], threshold: int) -> dict[str, Any]
         "column_totals": table.col_totals,
         "by_age": list(zip(table.col_labels, table.col_totals, strict=True)),
     }
-
-
-def _stage_label(stage: str) -> str:
-    labels = {
-        "receivability": gettext("Receivability check"),
-        "assignment": pgettext("stage", "Reviewer assignment"),
-        "acceptance": pgettext("stage", "Reviewer acceptance"),
-        "review": pgettext("stage", "Review"),
-        "quality_check": pgettext("stage", "Quality check"),
-        "endorsement": pgettext("stage", "Endorsement"),
-        "decision": pgettext("stage", "Decision"),
-        "outcome": pgettext("stage", "Outcome letter"),
-    }
-    return labels.get(stage, stage)
 
 
 def _duration(row: Mapping[str, Any], threshold: int, *, label: str) -> dict[str, Any]:

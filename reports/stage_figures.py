@@ -30,6 +30,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Greatest, RowNumber, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
 
 from rebuttal.clocks import STAGE_OF_STATUS
 from rebuttal.models import ClockPause, RebuttalCase, Status
@@ -37,6 +38,21 @@ from reports.models import StageVisit
 
 # The stages in the order a case goes through them.
 STAGES: tuple[str, ...] = tuple(dict.fromkeys(STAGE_OF_STATUS.values()))
+
+
+def stage_label(stage: str) -> str:
+    """How a stage is named to people (dashboard, management report), in the active language."""
+    labels = {
+        "receivability": gettext("Receivability check"),
+        "assignment": pgettext("stage", "Reviewer assignment"),
+        "acceptance": pgettext("stage", "Reviewer acceptance"),
+        "review": pgettext("stage", "Review"),
+        "quality_check": pgettext("stage", "Quality check"),
+        "endorsement": pgettext("stage", "Endorsement"),
+        "decision": pgettext("stage", "Decision"),
+        "outcome": pgettext("stage", "Outcome letter"),
+    }
+    return labels.get(stage, stage)
 
 
 class DaysBetween(Func):

@@ -21,6 +21,7 @@ from reports import charts, exports, selectors
 from reports.figures import Scope
 from reports.forms import ReportFilterForm
 from reports.management_report import management_report_pdf
+from reports.stage_figures import stage_label
 
 # The languages the management report is written in.
 LANGUAGES = ("en", "fr", "es")
@@ -68,8 +69,12 @@ def _charts(data: dict[str, Any], by_month: list[dict[str, Any]]) -> list[dict[s
     durations = charts.line_chart(
         _("Days per stage: median and 90th percentile"),
         {
-            _("Median"): [(s["stage"], s["median_days"]) for s in stages if s["median_days"] is not None],
-            _("90th percentile"): [(s["stage"], s["p90_days"]) for s in stages if s["p90_days"] is not None],
+            _("Median"): [
+                (stage_label(s["stage"]), s["median_days"]) for s in stages if s["median_days"] is not None
+            ],
+            _("90th percentile"): [
+                (stage_label(s["stage"]), s["p90_days"]) for s in stages if s["p90_days"] is not None
+            ],
         },
         unit=_("days"),
         x_label=_("Stage"),
@@ -92,7 +97,7 @@ def _charts(data: dict[str, Any], by_month: list[dict[str, Any]]) -> list[dict[s
     )
     within = charts.bar_chart(
         _("Share of visits within the stage target"),
-        [(s["stage"], _percent(s["share"])) for s in stages if s["share"] is not None],
+        [(stage_label(s["stage"]), _percent(s["share"])) for s in stages if s["share"] is not None],
         unit="%",
         x_label=_("Stage"),
         y_label=_("Within target (%)"),
