@@ -8,6 +8,7 @@ Every view of the page is written to the case's access log. Actions post to
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -149,14 +150,15 @@ def case_page_context(
         context["receivability"] = case_receivability(case=case)
     if as_hr:
         context["assignment"] = assignment_open_for_case(case_id=case.pk)
-        context["invitations"] = list(
-            SupervisorInvitation.objects.filter(case=case).select_related("officer")
-        )
     if context["can_invite"]:
         eligible, ineligible = reviewer_suggestions(case=case)
         context["suggestions"] = eligible[:10]
         context["ineligible"] = ineligible
     if as_hr or "reviewer" in relations:
+        # HR and the reviewer read the reporting officers' comments (rulebook, "Review").
+        context["invitations"] = list(
+            SupervisorInvitation.objects.filter(case=case).select_related("officer")
+        )
         context["interviews"] = list(Interview.objects.filter(case=case).order_by("held_on", "id"))
         context["document_requests"] = list(
             DocumentRequest.objects.filter(case=case).select_related("addressed_to").order_by("requested_at")
@@ -167,9 +169,7 @@ def case_page_context(
                 InterviewForm() if "reviewer" in relations else None
             )
             context["document_request_form"] = bound.get("document_request") or DocumentRequestForm()
-            context["can_invite_supervisors"] = not context.get("invitations") and not (
-                SupervisorInvitation.objects.filter(case=case).exists()
-            )
+            context["can_invite_supervisors"] = not context["invitations"]
     if is_requester:
         context["requests_for_me"] = list(
             DocumentRequest.objects.filter(case=case, addressed_to=user, answered_at__isnull=True)
@@ -257,33 +257,54 @@ def case_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     return render(request, "workflow/case_detail.html", context, status=400)
 
 
+def _post_form(
+    request: HttpRequest,
+    case: RebuttalCase,
+    form: Any,
+    *,
+    bound: str,
+    perform: Callable[[], Any],
+    done: str,
+    refusal_field: str | None = None,
+) -> HttpResponse:
+    """Validate ``form`` and run ``perform``: back to the case with ``done`` on success, otherwise
+    the case page again with the form's errors and everything typed (400)."""
+    if form.is_valid():
+        try:
+            perform()
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except ActionForbidden as exc:
+            raise PermissionDenied(str(exc)) from None
+        except CaseError as exc:
+            form.add_error(refusal_field, str(exc))
+        else:
+            messages.success(request, done)
+            return redirect("case-detail", pk=case.pk)
+    context = case_page_context(request, case, bound={bound: form})
+    return render(request, "workflow/case_detail.html", context, status=400)
+
+
 @login_required
 @require_POST
 def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
     case = _visible_case(request, pk)
     form = DocumentForm(request.POST, request.FILES)
-    if form.is_valid():
+
+    def perform() -> None:
         upload = form.cleaned_data["file"]
-        try:
-            documents.document_add(
-                case_id=case.pk,
-                actor=request.user,
-                kind=form.cleaned_data["kind"],
-                name=getattr(upload, "sent_name", upload.name),
-                fileobj=upload,
-                client_ip=client_ip(request),
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        except ActionForbidden as exc:
-            raise PermissionDenied(str(exc)) from None
-        except CaseError as exc:  # too large, case closed
-            form.add_error("file", str(exc))
-        else:
-            messages.success(request, _("The document was added to the case."))
-            return redirect("case-detail", pk=case.pk)
-    context = case_page_context(request, case, bound={"document": form})
-    return render(request, "workflow/case_detail.html", context, status=400)
+        documents.document_add(
+            case_id=case.pk,
+            actor=request.user,
+            kind=form.cleaned_data["kind"],
+            name=getattr(upload, "sent_name", upload.name),
+            fileobj=upload,
+            client_ip=client_ip(request),
+        )
+
+    # A refusal (too large, case closed) is about the file.
+    done = _("The document was added to the case.")
+    return _post_form(request, case, form, bound="document", perform=perform, done=done, refusal_field="file")
 
 
 @login_required
@@ -291,20 +312,12 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
 def interview_add(request: HttpRequest, pk: int) -> HttpResponse:
     case = _visible_case(request, pk)
     form = InterviewForm(request.POST)
-    if form.is_valid():
-        try:
-            reviewer_services.interview_record(case_id=case.pk, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        except ActionForbidden as exc:
-            raise PermissionDenied(str(exc)) from None
-        except CaseError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("The interview is recorded."))
-            return redirect("case-detail", pk=case.pk)
-    context = case_page_context(request, case, bound={"interview": form})
-    return render(request, "workflow/case_detail.html", context, status=400)
+
+    def perform() -> None:
+        reviewer_services.interview_record(case_id=case.pk, actor=request.user, **form.cleaned_data)
+
+    done = _("The interview is recorded.")
+    return _post_form(request, case, form, bound="interview", perform=perform, done=done)
 
 
 @login_required
@@ -312,34 +325,24 @@ def interview_add(request: HttpRequest, pk: int) -> HttpResponse:
 def document_request_add(request: HttpRequest, pk: int) -> HttpResponse:
     case = _visible_case(request, pk)
     form = DocumentRequestForm(request.POST)
-    if form.is_valid():
+
+    def perform() -> None:
         addressee = form.cleaned_data["addressee"]
         officer_email = {
             "first": case.first_reporting_officer_email,
             "second": case.second_reporting_officer_email,
         }.get(addressee, "")
-        try:
-            consultation.document_request_create(
-                case_id=case.pk,
-                actor=request.user,
-                addressee="requester" if addressee == "requester" else "supervisor",
-                officer_email=officer_email,
-                what=form.cleaned_data["what"],
-                client_ip=client_ip(request),
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        except ActionForbidden as exc:
-            raise PermissionDenied(str(exc)) from None
-        except CaseError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(
-                request, _("The request was sent; the stage clock is paused until it is answered.")
-            )
-            return redirect("case-detail", pk=case.pk)
-    context = case_page_context(request, case, bound={"document_request": form})
-    return render(request, "workflow/case_detail.html", context, status=400)
+        consultation.document_request_create(
+            case_id=case.pk,
+            actor=request.user,
+            addressee="requester" if addressee == "requester" else "supervisor",
+            officer_email=officer_email,
+            what=form.cleaned_data["what"],
+            client_ip=client_ip(request),
+        )
+
+    done = _("The request was sent; the stage clock is paused until it is answered.")
+    return _post_form(request, case, form, bound="document_request", perform=perform, done=done)
 
 
 @login_required
