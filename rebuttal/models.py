@@ -223,6 +223,18 @@ class RebuttalCase(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
             models.Index(fields=["-created_at", "-id"], name="case_newest_first"),
             # The HR queue: earliest due date first, keyset-paged on (due date, id).
             models.Index(fields=["stage_due_on", "id"], name="case_queue_order"),
+            # The reports count cases received, decided and open in a period; each index holds
+            # every column its counts read, so they are counted in the index (no table rows,
+            # which carry the statements) when no filter beyond the period is set.
+            models.Index(
+                fields=["submitted_at", "deleted_at", "appraisal_cycle", "office", "status"],
+                name="case_report_received",
+            ),
+            models.Index(
+                fields=["decided_at", "deleted_at", "original_rating", "final_rating"],
+                name="case_report_decided",
+            ),
+            models.Index(fields=["status", "submitted_at", "deleted_at"], name="case_report_open"),
             # ... and its tail, open cases without a due date: few, among many closed ones.
             models.Index(
                 fields=["id"],
@@ -560,6 +572,10 @@ class CaseEvent(AppendOnlyModel):
         ordering = ["case_id", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["case", "seq"], name="case_event_seq_unique"),
+        ]
+        indexes = [
+            # The reports count one transition's events in a period (receivability decisions).
+            models.Index(fields=["transition", "at"], name="case_event_transition_at"),
         ]
 
     def __str__(self) -> str:

