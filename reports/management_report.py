@@ -144,6 +144,8 @@ def render_html(report: Report, *, language: str) -> str:
             "withheld": WITHHELD,
             "narrative": narrative(current, previous, report.threshold),
             "charts": report.charts,
+            # Each chart is printed in its section, next to the table that holds its numbers.
+            "chart": {chart["key"]: chart for chart in report.charts},
             **current,
         }
         return render_to_string("reports/management_report.html", context)
@@ -377,12 +379,16 @@ def _fees(lines: list[dict[str, Any]], threshold: int) -> list[dict[str, Any]]:
 
 
 def _charts(sections: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Each chart with its table (header row, then rows), drawn from values already suppressed."""
+    """Each chart with its table (header row, then rows), drawn from values already suppressed.
+
+    ``key`` names the section of the report the chart is printed in (next to that section's table).
+    """
     intake = sections["intake"]
     outcomes = sections["outcomes"]
     cases = gettext("Cases")
     specs = [
         (
+            "intake",
             gettext("Cases received, screened and withdrawn"),
             [
                 (gettext("Cases received"), intake["received"]),
@@ -393,22 +399,26 @@ def _charts(sections: Mapping[str, Any]) -> list[dict[str, Any]]:
             {"x_label": gettext("Figure"), "y_label": cases},
         ),
         (
+            "outcomes",
             gettext("Outcomes of the decided cases"),
             [(gettext("Rating maintained"), outcomes["maintained"])]
             + [(row["label"], row["count"]) for row in outcomes["by_steps"]],
             {"x_label": gettext("Outcome"), "y_label": cases},
         ),
         (
+            "open_cases",
             gettext("Open cases by age"),
             sections["open_cases"]["by_age"],
             {"x_label": gettext("Age since filing"), "y_label": cases},
         ),
         (
+            "median_days",
             gettext("Median days per stage"),
             [(row["label"], row["median"]) for row in sections["stages"]],
             {"unit": gettext("days"), "x_label": gettext("Stage"), "y_label": gettext("Median days")},
         ),
         (
+            "within_target",
             gettext("Share of stages completed within target"),
             [
                 (row["label"], WITHHELD if row["share_value"] is None else row["share_value"])
@@ -418,10 +428,10 @@ def _charts(sections: Mapping[str, Any]) -> list[dict[str, Any]]:
         ),
     ]
     drawn = []
-    for title, data, options in specs:
+    for key, title, data, options in specs:
         chart = charts.bar_chart(title, data, **options)
         # ``reports.charts`` escapes every piece of text it puts in the markup, so it can go in as is.
-        drawn.append({"title": title, "svg": mark_safe(chart.svg), "table": chart.table})  # noqa: S308
+        drawn.append({"key": key, "title": title, "svg": mark_safe(chart.svg), "table": chart.table})  # noqa: S308
     return drawn
 
 
