@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench diagrams install locale migrate demo clean
+.PHONY: run test lint bench diagrams install locale migrate demo clean prod
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ demo: migrate
 run: demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# The production profile on 127.0.0.1: PostgreSQL, Redis, gunicorn, a Celery worker and beat.
+prod: install
+	PORT=$(PORT) scripts/prod.sh
 
 lint: install
 	$(BIN)/ruff check .

@@ -8,6 +8,7 @@ from pathlib import Path
 import dj_database_url
 
 from config.env import env_bool, env_int, env_list, env_str
+from config.logging import audit_handlers, console_formatter
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -37,9 +38,14 @@ INSTALLED_APPS = [
     "reviewers",
     "reports",
     "workflow",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    # First: answers /healthz without sessions, authentication or the host check.
+    "config.health.HealthCheck",
+    # Next (a probe every few seconds is not worth a log line): the request id of every log line.
+    "config.middleware.RequestId",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -202,6 +208,8 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 SESSION_ENGINE = "rebuttal.sessions"
 
 # --- API ------------------------------------------------------------------
+# How long a retried request with the same Idempotency-Key gets the first answer back.
+IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 REST_FRAMEWORK = {
     # Token first, so an anonymous call gets 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -242,6 +250,22 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Cache ----------------------------------------------------------------
+# Redis in production (shared by every process: the queue's state counts, the
+# workers' heartbeat); memory of one process in the embedded default.
+CACHE_URL = env_str("CACHE_URL")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "rebuttal",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # --- Celery ---------------------------------------------------------------
 # Without a broker the embedded default runs tasks in-process, eagerly.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
@@ -256,9 +280,39 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
     "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
     "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
+    # A request that queues a task during a broker outage waits seconds, not minutes.
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
 }
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
+# A worker keeps trying to reach the broker after losing it, at start-up too.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Celery beat (one process for the whole deployment) queues the periodic work.
+SCHEDULER_INTERVAL_SECONDS = env_int("SCHEDULER_INTERVAL_SECONDS", 300)
+HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 20)
+CELERY_BEAT_SCHEDULE = {
+    "scheduler": {"task": "workflow.tasks.run_scheduler", "schedule": SCHEDULER_INTERVAL_SECONDS},
+    "heartbeat": {
+        "task": "workflow.tasks.heartbeat",
+        "schedule": HEARTBEAT_SECONDS,
+        # A heartbeat nobody took in time says nothing about now.
+        "options": {"expires": HEARTBEAT_SECONDS},
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = env_str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / "var" / "celerybeat-schedule")
+)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Where the file-based backend writes messages (the local production profile has no mail server).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "rebuttals@example.org")
 # A notification is sent while its row is locked: a hung mail server must not
 # hold a database transaction open for ever.
@@ -272,10 +326,30 @@ LETTER_TASK_SOFT_TIME_LIMIT = env_int("LETTER_TASK_SOFT_TIME_LIMIT", 60)
 # Who receives breach escalations; empty: the members of the hr_admin group.
 HR_LEAD_EMAILS = env_list("HR_LEAD_EMAILS", [])
 
+# --- Logging --------------------------------------------------------------
+# LOG_FORMAT ``text`` (readable, ``make run``) or ``json`` (production: one JSON object per
+# line with the request id, user id and case reference, and allow-listed fields only: no
+# names, e-mail addresses, statements, reasons, file names or IP addresses; config/logging.py).
+LOG_FORMAT = console_formatter(env_str("LOG_FORMAT", "text"))
+# Every committed case event is also appended here as one JSON line (ids, states and hashes;
+# no free text). ``syslog:``, ``syslog:<socket>`` or ``syslog:<host>:<port>`` send the lines
+# to syslog instead; empty: the database only. AUDIT_LOG_FSYNC: each line on disk at once.
+AUDIT_LOG_FILE = env_str("AUDIT_LOG_FILE", str(BASE_DIR / "var" / "audit" / "audit.jsonl"))
+AUDIT_LOG_FSYNC = env_bool("AUDIT_LOG_FSYNC", default=False)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "config.logging.ContextFilter"}},
+    "formatters": {
+        "text": {"()": "config.logging.TextFormatter"},
+        "json": {"()": "config.logging.JsonFormatter"},
+        "audit": {"()": "config.logging.AuditFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]},
+        **audit_handlers(AUDIT_LOG_FILE, fsync=AUDIT_LOG_FSYNC),
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # One line per finished task is noise; failures still log as errors.
     "loggers": {
@@ -284,5 +358,9 @@ LOGGING = {
         "weasyprint.progress": {"level": "WARNING"},
         # One line per sign-in is noise; lockouts are logged as warnings.
         "axes": {"level": "WARNING"},
+        # Its DEBUG lines are SQL with parameters (statements, names, e-mail addresses): never logged.
+        "django.db.backends": {"level": "INFO"},
+        # Case events: to the audit sink whatever LOG_LEVEL says, and to the console too.
+        "rebuttal.audit": {"handlers": ["audit"] if AUDIT_LOG_FILE.strip() else [], "level": "INFO"},
     },
 }

@@ -94,3 +94,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
+
+# A lost database or broker answers 503 with a clear page (``config.outages``), never 500.
+handler500 = "config.outages.server_error"

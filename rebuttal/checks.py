@@ -31,3 +31,21 @@ def check_history_revert_disabled(app_configs: Any, **kwargs: Any) -> list[Any]:
             )
         ]
     return []
+
+
+@register(Tags.caches, deploy=True)
+def check_shared_cache_with_workers(app_configs: Any, **kwargs: Any) -> list[Any]:
+    """With Celery workers in other processes, the cache must be one they share (Redis)."""
+    backend = settings.CACHES["default"]["BACKEND"]
+    if settings.CELERY_BROKER_URL and backend.endswith("LocMemCache"):
+        return [
+            Warning(
+                "CELERY_BROKER_URL is set but the cache is each process's own memory.",
+                hint=(
+                    "Set CACHE_URL (e.g. redis://host:6379/1): the queue's counts and the workers' "
+                    "heartbeat for /healthz must be seen by every process."
+                ),
+                id="rebuttal.W002",
+            )
+        ]
+    return []

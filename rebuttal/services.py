@@ -11,12 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django_fsm import can_proceed, has_transition_perm
 
@@ -91,6 +95,38 @@ def event_fields(event: CaseEvent) -> dict[str, Any]:
         "policy_version": event.policy_version,
         "client_ip": event.client_ip,
     }
+
+
+# Each event, once committed, is also logged here without its free text (reason, changes,
+# client IP): settings.LOGGING appends these lines to the audit file (AUDIT_LOG_FILE).
+audit_log = logging.getLogger("rebuttal.audit")
+
+
+@receiver(post_save, sender=CaseEvent, dispatch_uid="rebuttal.services.ship_event")
+def _ship_event_on_commit(
+    sender: Any, instance: CaseEvent, created: bool, raw: bool = False, **kw: Any
+) -> None:
+    """A signal, not a call at each save: events are append-only, so every new row is one insert."""
+    if not created or raw:
+        return
+    fields = {
+        "case": instance.case.reference,
+        "case_id": instance.case_id,
+        "seq": instance.seq,
+        "at": instance.at.astimezone(dt.UTC).isoformat(),
+        "actor": instance.actor_id,
+        "kind": instance.kind,
+        "transition": instance.transition,
+        "from_status": instance.from_status,
+        "to_status": instance.to_status,
+        "policy_version": instance.policy_version,
+        "prev_hash": instance.prev_hash,
+        "hash": instance.hash,
+    }
+    what = f"{instance.kind} {instance.transition}".strip()
+    transaction.on_commit(
+        partial(audit_log.info, "case event %s #%s %s", fields["case"], instance.seq, what, extra=fields)
+    )
 
 
 def _prepare_event(case: RebuttalCase, *, actor: Any, kind: str, **fields: Any) -> CaseEvent:

@@ -33,6 +33,21 @@ def _allow_truncate(sender, connection, **kwargs):  # noqa: ANN001, ANN003
 connection_created.connect(_allow_truncate)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_audit_file_of_the_developer():  # noqa: ANN202
+    """Tests must not append to the audit file of the machine's own site (``AUDIT_LOG_FILE``):
+    its handlers are taken off the ``rebuttal.audit`` logger; tests of the sink add their own."""
+    import logging
+
+    from config.logging import AuditFileHandler
+
+    logger = logging.getLogger("rebuttal.audit")
+    removed = [handler for handler in logger.handlers if isinstance(handler, AuditFileHandler)]
+    for handler in removed:
+        logger.removeHandler(handler)
+        handler.close()
+
+
 def pytest_collection_modifyitems(config, items):  # noqa: ANN001
     """PostgreSQL-only tests run on PostgreSQL; elsewhere they skip, saying why.
 

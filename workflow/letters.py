@@ -65,7 +65,9 @@ def queue(request_id: int) -> None:
     if held is not None:
         held.append(request_id)
         return
-    transaction.on_commit(lambda: issue_letter.delay(request_id))
+    # robust: with the broker down the request stays pending and the scheduler queues it again;
+    # the action that was committed must not fail for it.
+    transaction.on_commit(lambda: issue_letter.delay(request_id), robust=True)
 
 
 def outcome_issue(case_id: int, *, actor: Any = None) -> Letter | None:

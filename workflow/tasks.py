@@ -114,3 +114,24 @@ def issue_letter(request_id: int) -> int | None:
         logger.exception("letter request %s failed", request_id)
         return None
     return letter.pk if letter else None
+
+
+@shared_task(ignore_result=True)
+def run_scheduler() -> str:
+    """One pass of the workflow scheduler, queued by Celery beat every ``SCHEDULER_INTERVAL_SECONDS``.
+
+    Idempotent (``workflow.scheduler``): two passes at once, or one queued twice, send nothing twice.
+    """
+    from workflow import scheduler
+
+    line = scheduler.summary_line(scheduler.run())
+    logger.info("scheduler: %s", line)
+    return line
+
+
+@shared_task(ignore_result=True)
+def heartbeat() -> None:
+    """Tell ``/healthz`` that a worker is taking tasks (queued by beat every ``HEARTBEAT_SECONDS``)."""
+    from config.health import record_heartbeat
+
+    record_heartbeat()
