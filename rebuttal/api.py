@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from rebuttal import documents, permissions, selectors, services, web
+from rebuttal import documents, idempotency, permissions, selectors, services, web
 from rebuttal.downloads import DOWNLOAD_RENDERERS, attachment
 from rebuttal.exceptions import ActionForbidden, UploadTooLarge
 from rebuttal.filters import CaseFilter
@@ -68,7 +68,8 @@ is_hr = permissions.is_hr
     create=extend_schema(
         summary="File a new request (as a draft)",
         request=CaseIntakeSerializer,
-        responses={201: CaseSerializer, **error_responses(400, 401)},
+        parameters=idempotency.schema_parameters(201, 400),
+        responses={201: CaseSerializer, **error_responses(400, 401), **idempotency.schema_responses()},
     ),
     partial_update=extend_schema(
         summary="Edit your draft",
@@ -112,6 +113,7 @@ class CaseViewSet(
         services.case_record_access(case=case, actor=request.user, client_ip=client_ip(request))
         return Response(CaseSerializer(case, context={"request": request}).data)
 
+    @idempotency.idempotent
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = CaseIntakeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -708,3 +708,35 @@ class SupervisorInvitation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.commented_at is None and timezone.localdate() <= self.closes_on
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to an API request sent with an ``Idempotency-Key`` (``rebuttal.idempotency``).
+
+    Written in the transaction of the work it answers, so neither exists without the other;
+    a retry with the same key, user, method and path gets this answer back instead of
+    doing the work again. Records are purged after ``IDEMPOTENCY_KEY_TTL_HOURS``.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    # Percent-encoded (``escape_uri_path``): ASCII only, so no NUL reaches the database.
+    path = models.CharField(max_length=1024)
+    # SHA-256 of the canonical request body: a reused key with another body is refused.
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    # The JSON text as first rendered: a jsonb column would reorder the keys of the replay.
+    response_body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key", "method", "path"], name="one_idempotency_record_per_request"
+            )
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_at")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}] -> {self.status_code}"

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from rebuttal import selectors
+from rebuttal import idempotency, selectors
 from rebuttal.api import client_ip, error_responses
 from rebuttal.exceptions import CaseNotFound
 from rebuttal.serializers import CaseSerializer
@@ -26,14 +26,20 @@ class CaseTransitionView(APIView):
         parameters=[
             OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH),
             OpenApiParameter("name", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(API_TRANSITIONS)),
+            *idempotency.schema_parameters(200, 400, 403, 404),
         ],
         request=PolymorphicProxySerializer(
             component_name="TransitionRequest",
             serializers=list(dict.fromkeys(API_TRANSITIONS.values())),
             resource_type_field_name=None,
         ),
-        responses={200: CaseSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={
+            200: CaseSerializer,
+            **error_responses(400, 401, 403, 404),
+            **idempotency.schema_responses("Not allowed now, or stale version."),
+        },
     )
+    @idempotency.idempotent
     def post(self, request: Request, pk: str, name: str) -> Response:
         case = selectors.case_get_visible(user=request.user, pk=pk)
         serializer_class = API_TRANSITIONS.get(name)

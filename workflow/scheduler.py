@@ -28,7 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
-from rebuttal import clocks
+from rebuttal import clocks, idempotency
 from rebuttal.exceptions import CaseError
 from rebuttal.models import TERMINAL_STATES, RebuttalCase
 from rebuttal.permissions import DECISION_MAKER, ENDORSER, HR_SPECIALIST
@@ -84,6 +84,7 @@ def run(now: dt.datetime | None = None) -> Summary:
     summary.reminders, summary.escalations = remind_and_escalate(now)
     summary.retried = retry_unsent(now)
     summary.letters_retried = letters.retry_pending(now)
+    idempotency.purge_expired(now)
     return summary
 
 
