@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench diagrams install locale migrate demo clean prod
+.PHONY: run test lint bench diagrams install locale migrate demo clean prod verify
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,12 @@ test: lint
 
 bench: install
 	$(BIN)/python -m bench
+
+# The production profile's verification (`verify/`): API fuzzing, the load test; prints every figure.
+# Set DATABASE_URL for PostgreSQL (the load test's 100,000 cases need it). wrk comes from Debian.
+verify: install
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	$(BIN)/python -m verify
 
 # The flow graph (SVG) and the case state machine (DOT) into docs/diagrams/.
 diagrams: install

@@ -241,6 +241,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Statuses answered around the views (415, 414, 404 of paging and formats): rebuttal/api_schema.py.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "rebuttal.api_schema.document_transport_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ContractTypeEnum": "rebuttal.models.ContractType",
         "LanguageEnum": "rebuttal.models.Language",
