@@ -147,11 +147,8 @@ def _trends(data: dict[str, Any], threshold: int) -> tuple[list[dict[str, Any]],
                 "cycle": row["cycle"],
                 "cases": table.row_totals[i],
                 "not_receivable": table.cells[i][0],
-                # Offices and failed rules overlap (a case fails several rules): each count stands alone.
-                "recurring_offices": [
-                    {"office": item["office"], "cases": _single(item["cases"], threshold)}
-                    for item in row["recurring_offices"]
-                ],
+                "recurring_offices": _recurring_offices(row, table.row_totals[i], threshold),
+                # Failed rules overlap (a case fails several rules): each count stands alone.
                 "failed_rules": [
                     {"rule": item["rule"], "cases": _single(item["cases"], threshold)}
                     for item in row["failed_rules"]
@@ -159,6 +156,25 @@ def _trends(data: dict[str, Any], threshold: int) -> tuple[list[dict[str, Any]],
             }
         )
     return shown, table.total
+
+
+def _recurring_offices(row: Mapping[str, Any], cycle_cases: Count_, threshold: int) -> list[dict[str, Any]]:
+    """The offices that recur in a cycle, as management may see them.
+
+    A listed office has at least two cases (that is what recurring means), so a
+    listed ``"<t"`` would be 2..t-1, and the listed offices add up to at most the
+    cycle's cases: small ones could be worked out. So only offices with ``t`` or
+    more cases are listed. Their counts and the cycle's, when that is shown, leave
+    the rest of the cycle's cases (other offices) as a difference; when that is a
+    small count, the smallest listed office is hidden (``"x"``: ``t`` or more).
+    """
+    listed = [item for item in row["recurring_offices"] if item["cases"] >= threshold]
+    shown: list[dict[str, Any]] = [{"office": item["office"], "cases": item["cases"]} for item in listed]
+    rest = row["cases"] - sum(item["cases"] for item in listed)
+    if listed and isinstance(cycle_cases, int) and is_small(rest, threshold=threshold):
+        smallest = min(range(len(listed)), key=lambda index: (listed[index]["cases"], index))
+        shown[smallest]["cases"] = COMPLEMENTARY
+    return shown
 
 
 def suppressed_summary(data: dict[str, Any], *, threshold: int) -> dict[str, Any]:
@@ -174,10 +190,8 @@ def suppressed_summary(data: dict[str, Any], *, threshold: int) -> dict[str, Any
     not_receivable = _cell(screened, "screened", "not_receivable")
 
     outcome = data["outcomes"]
-    decided = _blocks(
-        {"maintained": {"maintained": outcome["maintained"]}, "revised": outcome["revised_by_steps"]},
-        threshold,
-    )
+    by_steps = figures.every_step(outcome["revised_by_steps"], len(policy_current().rating_keys))
+    decided = _blocks({"maintained": {"maintained": outcome["maintained"]}, "revised": by_steps}, threshold)
 
     open_cases = data["open_cases"]
     states = list(open_cases["by_state_and_age"])
@@ -237,9 +251,7 @@ def suppressed_summary(data: dict[str, Any], *, threshold: int) -> dict[str, Any
             "decided": decided.total,
             "maintained": decided.row_totals[0],
             "revised": decided.row_totals[1],
-            "revised_by_steps": {
-                label: _cell(decided, "revised", label) for label in outcome["revised_by_steps"]
-            },
+            "revised_by_steps": {label: _cell(decided, "revised", label) for label in by_steps},
         },
         "open_cases": shown_open,
         "reviewer_workload": shown_workload,

@@ -193,6 +193,25 @@ def outcomes(*, scope: Scope) -> dict[str, Any]:
     }
 
 
+def step_keys(scale_length: int) -> list[str]:
+    """Every key ``outcomes`` can give ``revised_by_steps`` on a scale of ``scale_length`` ratings:
+    down the most steps to up the most (no 0: that is maintained), then ``"off_scale"``.
+
+    What leaves HR lists them all, zeros included: a list of only the steps that
+    happened would tell the reader that each listed ``"<5"`` is at least one.
+    """
+    reach = max(scale_length - 1, 0)
+    return [str(steps) for steps in range(-reach, reach + 1) if steps != 0] + ["off_scale"]
+
+
+def every_step(by_steps: dict[str, int], scale_length: int) -> dict[str, int]:
+    """``by_steps`` with every key of ``step_keys`` (zeros where nothing happened), in that order."""
+    keys = step_keys(scale_length)
+    return {key: by_steps.get(key, 0) for key in keys} | {
+        key: count for key, count in by_steps.items() if key not in keys
+    }
+
+
 def outcomes_by_month(*, scope: Scope) -> list[dict[str, Any]]:
     """Cases decided in the period per local calendar month, maintained and revised; months
     without a decision are left out. One query: each case's month is found by comparing its

@@ -254,8 +254,9 @@ def _outcomes(outcomes: Mapping[str, Any], threshold: int) -> dict[str, Any]:
     The maintained row only has the first cell, the revised row the others, so
     row totals are maintained and revised and the table total is every decision.
     """
-    keys = sorted(outcomes["revised_by_steps"], key=_step_key)
-    by_steps = outcomes["revised_by_steps"]
+    # Every step, zeros included: listing only those that happened would say each "<t" is at least 1.
+    by_steps = figures.every_step(outcomes["revised_by_steps"], len(policy_current().rating_keys))
+    keys = sorted(by_steps, key=_step_key)
     table = suppress_table(
         [
             [outcomes["maintained"], *(0 for _ in keys)],

@@ -57,7 +57,9 @@ def test_management_sees_no_small_count(api_as, request, cases, role):  # noqa: 
         "decided": "<5",
         "maintained": "<5",
         "revised": "<5",
-        "revised_by_steps": {"1": "<5"},
+        # Every step of the four-point scale is listed, zeros included: a list of only the steps
+        # that happened would say that each "<5" in it is at least one.
+        "revised_by_steps": {"-3": 0, "-2": 0, "-1": 0, "1": "<5", "2": 0, "3": 0, "off_scale": 0},
     }
 
 
