@@ -4,7 +4,8 @@ Everything here reads through aggregate queries (``reports.figures``, ``reports.
 or one plain query per export, so the number of queries does not grow with the number of cases.
 The suppressed version is what may leave HR: every count below the policy's
 ``small_count_threshold`` is shown as ``"<t"``, and where counts add up to a total that is also
-shown, enough other cells are hidden (``"x"``) that no small count can be worked out.
+shown, enough other cells are hidden (``"x"``) that no small count can be worked out. What is
+listed under a cycle of the trends (recurring offices, failed rules) is named without a count.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from rebuttal.csvsafe import csv_text
 from rebuttal.models import RebuttalCase
+from rebuttal.receivability import RULES
 from rebuttal.selectors import policy_current
 from reports import figures, stage_figures
 from reports.figures import Scope
@@ -38,6 +40,8 @@ CASE_HEADER = (
     "original_rating",
     "final_rating",
 )
+# The receivability rules by name, in the rulebook's order: the order the management version lists them.
+RULE_ORDER = tuple(rule.__name__ for rule in RULES)
 CORRECTED_HEADER = ("reference", "person", "cycle", "original_rating", "final_rating", "decision_date")
 
 
@@ -130,7 +134,11 @@ def _duration(figure: Mapping[str, Any], threshold: int) -> dict[str, Any]:
 
 def _trends(data: dict[str, Any], threshold: int) -> tuple[list[dict[str, Any]], Count_]:
     """Per cycle: not receivable and the rest add up to the cycle's cases, which add up to
-    ``received`` (the same cases), so the received total comes out of the same table."""
+    ``received`` (the same cases), so the received total comes out of the same table.
+
+    Under each cycle, the recurring offices and the failed rules are listed by name only, each with
+    ``"x"`` (``t`` or more), never with a count (see ``_recurring_offices`` and ``_failed_rules``).
+    """
     rows = data["trends"]
     if not rows:
         return [], _single(data["received"], threshold)
@@ -147,34 +155,41 @@ def _trends(data: dict[str, Any], threshold: int) -> tuple[list[dict[str, Any]],
                 "cycle": row["cycle"],
                 "cases": table.row_totals[i],
                 "not_receivable": table.cells[i][0],
-                "recurring_offices": _recurring_offices(row, table.row_totals[i], threshold),
-                # Failed rules overlap (a case fails several rules): each count stands alone.
-                "failed_rules": [
-                    {"rule": item["rule"], "cases": _single(item["cases"], threshold)}
-                    for item in row["failed_rules"]
-                ],
+                "recurring_offices": _recurring_offices(row, threshold),
+                "failed_rules": _failed_rules(row, threshold),
             }
         )
     return shown, table.total
 
 
-def _recurring_offices(row: Mapping[str, Any], cycle_cases: Count_, threshold: int) -> list[dict[str, Any]]:
-    """The offices that recur in a cycle, as management may see them.
+def _recurring_offices(row: Mapping[str, Any], threshold: int) -> list[dict[str, Any]]:
+    """The offices that recur in a cycle, as management may see them: those with ``t`` or more of
+    the cycle's cases, by name in alphabetical order, each with ``"x"`` (``t`` or more).
 
-    A listed office has at least two cases (that is what recurring means), so a
-    listed ``"<t"`` would be 2..t-1, and the listed offices add up to at most the
-    cycle's cases: small ones could be worked out. So only offices with ``t`` or
-    more cases are listed. Their counts and the cycle's, when that is shown, leave
-    the rest of the cycle's cases (other offices) as a difference; when that is a
-    small count, the smallest listed office is hidden (``"x"``: ``t`` or more).
+    A listed office has at least two cases (that is what recurring means), so a listed ``"<t"``
+    would be 2..t-1: only offices with ``t`` or more are listed. Their counts are not shown
+    either: an office's count is a floor on its cycle's cases, which the trends table may hide as
+    ``"x"`` to protect another cycle's small count (the cycles add up to ``received``), and with the
+    cycle's count shown it leaves the cycle's other offices as a difference. Nor are they listed
+    most cases first: the order would tell the counts apart (6 Vienna, 5 Geneva and 1 Nairobi case
+    under a cycle of 12, Vienna shown: Geneva is fewer than 6, so 5, and the rest 1).
     """
-    listed = [item for item in row["recurring_offices"] if item["cases"] >= threshold]
-    shown: list[dict[str, Any]] = [{"office": item["office"], "cases": item["cases"]} for item in listed]
-    rest = row["cases"] - sum(item["cases"] for item in listed)
-    if listed and isinstance(cycle_cases, int) and is_small(rest, threshold=threshold):
-        smallest = min(range(len(listed)), key=lambda index: (listed[index]["cases"], index))
-        shown[smallest]["cases"] = COMPLEMENTARY
-    return shown
+    listed = sorted(item["office"] for item in row["recurring_offices"] if item["cases"] >= threshold)
+    return [{"office": office, "cases": COMPLEMENTARY} for office in listed]
+
+
+def _failed_rules(row: Mapping[str, Any], threshold: int) -> list[dict[str, Any]]:
+    """The receivability rules failed in a cycle, as management may see them: those failed by
+    ``t`` or more of the cycle's cases, in the rulebook's order (``rebuttal.receivability.RULES``),
+    each with ``"x"`` (``t`` or more).
+
+    A rule's count is a floor on its cycle's cases, which may be hidden as ``"x"``, and beside the
+    cycle's count it gives the cases that did not fail the rule as a difference; a ``"<t"`` beside a
+    shown cycle count bounds them too. So no count is shown, and the order is the rulebook's, not
+    most failed first, which would tell the counts apart.
+    """
+    failing = {item["rule"] for item in row["failed_rules"] if item["cases"] >= threshold}
+    return [{"rule": rule, "cases": COMPLEMENTARY} for rule in RULE_ORDER if rule in failing]
 
 
 def suppressed_summary(data: dict[str, Any], *, threshold: int) -> dict[str, Any]:
