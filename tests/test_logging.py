@@ -12,13 +12,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from celery import Celery, shared_task
+from celery import Celery
 from celery.contrib.testing.worker import start_worker
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from config import log_context
+from config.celery import app as project_celery
 from config.logging import AuditFileHandler, AuditFormatter, ContextFilter, JsonFormatter, TextFormatter
 from rebuttal import services
 from rebuttal.documents import document_add
@@ -434,7 +435,9 @@ def test_the_audit_file_is_appended_to_and_reopened_after_logrotate_moves_it(tmp
 # --- Celery ------------------------------------------------------------------------------------
 
 
-@shared_task(name="tests.test_logging.probe")
+# On the project's app, not ``shared_task``: a shared task runs on whichever app is current,
+# and a test that starts its own Celery app (a worker test) leaves that one current.
+@project_celery.task(name="tests.test_logging.probe")
 def probe(n: int) -> str | None:
     probe_log.warning("probe %s ran", n)
     return log_context.current_request_id()
