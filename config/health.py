@@ -31,6 +31,8 @@ from django.utils import timezone
 
 PATH = "/healthz"
 HEARTBEAT_KEY = "health:worker-heartbeat"
+# The answer of the broker and worker checks in the embedded default.
+NOT_USED = {"ok": True, "detail": "not used: tasks run in the web process"}
 # How long each check may take before it counts as failed.
 TIMEOUT_SECONDS = 2
 
@@ -44,17 +46,18 @@ def check_database() -> dict[str, Any]:
 
 def check_broker() -> dict[str, Any]:
     if not settings.CELERY_BROKER_URL:
-        return {"ok": True, "detail": "not used: tasks run in the web process"}
+        return NOT_USED.copy()
     from config.celery import app
 
-    with app.connection_for_write() as conn:
+    # The URL the settings name now (Celery's own configuration is read once, at start).
+    with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
         conn.ensure_connection(max_retries=1, timeout=TIMEOUT_SECONDS)
     return {"ok": True}
 
 
 def check_worker() -> dict[str, Any]:
     if not settings.CELERY_BROKER_URL:
-        return {"ok": True, "detail": "not used: tasks run in the web process"}
+        return NOT_USED.copy()
     beat = cache.get(HEARTBEAT_KEY)
     if beat is None:
         return {"ok": False, "detail": "no heartbeat from a worker yet"}

@@ -12,6 +12,7 @@ session. API paths get the same answer as JSON.
 
 from __future__ import annotations
 
+import functools
 import sys
 
 from django.db import DatabaseError, InterfaceError, OperationalError
@@ -24,6 +25,7 @@ from django.views.decorators.csrf import requires_csrf_token
 RETRY_AFTER = 30
 
 
+@functools.cache
 def outage_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean a backing service is unreachable (not a fault in the request)."""
     errors: list[type[BaseException]] = [OperationalError, InterfaceError]
@@ -40,9 +42,10 @@ def outage_errors() -> tuple[type[BaseException], ...]:
 
 def is_outage(error: BaseException | None) -> bool:
     """Whether ``error`` (or what caused it) is a lost connection to the database or the broker."""
+    errors = outage_errors()
     seen = 0
     while error is not None and seen < 5:
-        if isinstance(error, outage_errors()) and not _is_query_error(error):
+        if isinstance(error, errors) and not _is_query_error(error):
             return True
         error = error.__cause__ or error.__context__
         seen += 1

@@ -192,8 +192,11 @@ def _failed_rules(row: Mapping[str, Any], threshold: int) -> list[dict[str, Any]
     return [{"rule": rule, "cases": COMPLEMENTARY} for rule in RULE_ORDER if rule in failing]
 
 
-def suppressed_summary(data: dict[str, Any], *, threshold: int) -> dict[str, Any]:
-    """The management version of ``summary_figures``: no count below ``threshold`` recoverable."""
+def suppressed_summary(data: dict[str, Any], *, threshold: int, scale_length: int) -> dict[str, Any]:
+    """The management version of ``summary_figures``: no count below ``threshold`` recoverable.
+
+    ``scale_length`` is the number of ratings on the policy's scale (every step is listed).
+    """
     trends, received = _trends(data, threshold)
 
     screening = data["receivability"]
@@ -205,7 +208,7 @@ def suppressed_summary(data: dict[str, Any], *, threshold: int) -> dict[str, Any
     not_receivable = _cell(screened, "screened", "not_receivable")
 
     outcome = data["outcomes"]
-    by_steps = figures.every_step(outcome["revised_by_steps"], len(policy_current().rating_keys))
+    by_steps = figures.every_step(outcome["revised_by_steps"], scale_length)
     decided = _blocks({"maintained": {"maintained": outcome["maintained"]}, "revised": by_steps}, threshold)
 
     open_cases = data["open_cases"]
@@ -282,7 +285,10 @@ def summary_for(*, scope: Scope, today: dt.date, suppressed: bool) -> dict[str, 
     data = summary_figures(scope=scope, today=today)
     data["suppressed"] = False
     if suppressed:
-        return suppressed_summary(data, threshold=policy_current().small_count_threshold)
+        policy = policy_current()
+        return suppressed_summary(
+            data, threshold=policy.small_count_threshold, scale_length=len(policy.rating_keys)
+        )
     return data
 
 

@@ -129,12 +129,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/dashboard.html", context)
 
 
+def _bad_filters(form: ReportFilterForm) -> HttpResponse:
+    """A download asked for with bad filters: 400 naming each field, as plain text."""
+    errors = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in form.errors.items())
+    return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
+
+
 def _csv(request: HttpRequest, name: str, build: Callable[[Scope], str]) -> HttpResponse:
     _require_hr(request)
     form = _filter_form(request)
     if form.is_bound and not form.is_valid():
-        errors = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in form.errors.items())
-        return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
+        return _bad_filters(form)
     scope = form.scope()
     content = build(scope).encode("utf-8")
     filename = f"{name}-{scope.start.isoformat()}-{scope.end.isoformat()}.csv"
@@ -175,8 +180,7 @@ def management_report(request: HttpRequest) -> HttpResponse:
     _require_hr(request)
     form = _filter_form(request)
     if form.is_bound and not form.is_valid():
-        errors = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in form.errors.items())
-        return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
+        return _bad_filters(form)
     scope = form.scope()
     language = translation.get_language() if translation.get_language() in LANGUAGES else "en"
     pdf = management_report_pdf(scope=scope, language=language, today=form.today)
