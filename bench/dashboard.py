@@ -18,8 +18,12 @@ events, assignments or fees (bulk-created cases have none), so the stage
 durations, screening, workload and fee queries read empty tables. Each closed
 case does get the duration row the transition hook keeps when a case closes
 (``reports.CaseDuration``: days from submission to closure, no pauses), so the
-end-to-end figures rank 45,000 cases at the larger size. The cases are deleted
-afterwards, as the queue page's are.
+end-to-end figures rank 45,000 cases at the larger size. Bulk-created rows go
+through no transition, so the running totals the transitions keep
+(``reports.Tally``) are then rebuilt from them (``reports.tally.rebuild``, as
+``manage.py report_tally --rebuild`` does): the figures read those, months
+whole and the period's edge days, as they do in production. The cases are
+deleted afterwards, as the queue page's are, and the totals rebuilt again.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from bench.queue_page import _get, _recorder, _remove_cases
 from bench.timing import Sample, latency_figures, median_cpu, median_wall, time_once
 from rebuttal.models import TERMINAL_STATES, RebuttalCase, Status
 from rebuttal.selectors import policy_current
+from reports import tally
 from reports.forms import default_period
 from reports.models import CaseDuration
 from reports.stage_visits import duration_figures
@@ -120,9 +125,11 @@ def run(people: data.People) -> DashboardFigures:
         with override_settings(ROOT_URLCONF="bench.urls"):
             client = Client()
             client.force_login(people.hr)
+            tally.rebuild()
             data.analyze()
             small = _measure_size(client, SMALL)
             _create_cases(rng, people, LARGE - SMALL)
+            tally.rebuild()
             data.analyze()
             large = _measure_size(client, LARGE)
     finally:
@@ -167,6 +174,7 @@ def _remove(first_id: int) -> None:
     """The duration rows first (they refer to the cases), then the cases as the queue page removes them."""
     CaseDuration.objects.filter(case_id__gte=first_id).delete()
     _remove_cases(first_id)
+    tally.rebuild()
 
 
 def _dates(rng: random.Random, status: str, now: dt.datetime) -> dict[str, Any]:

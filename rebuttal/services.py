@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -57,8 +58,19 @@ INTAKE_FIELDS = (
 
 # --- hooks of higher layers ----------------------------------------------------------
 
+@dataclass(frozen=True)
+class TransitionRecord:
+    """The transition just recorded, left on the case as ``case.last_transition`` for the hooks:
+    its name, the state it left, the state it entered and its audit event's time."""
+
+    name: str
+    source: str
+    target: str
+    at: dt.datetime
+
+
 # Called after every transition, inside its transaction, as ``hook(case, name, actor)``
-# once the case and its event are saved. The workflow app registers the one that
+# once the case and its event are saved (``case.last_transition`` says what happened). The workflow app registers the one that
 # moves the viewflow process along, so that whichever path performed the
 # transition, the process and the case can never disagree. (This app may not
 # import the workflow app; it offers the hook instead.)
@@ -399,7 +411,7 @@ def _transition(
     if was_paused and case.paused_at is None:
         _end_open_pause(case, actor=actor, reason=f"The case moved on ({name}).")
     case._change_reason = name
-    _save_with_event(
+    event = _save_with_event(
         case,
         actor=actor,
         kind=EventKind.TRANSITION,
@@ -411,6 +423,7 @@ def _transition(
         changes=changes or {},
         client_ip=client_ip,
     )
+    case.last_transition = TransitionRecord(name=name, source=from_status, target=case.status, at=event.at)
     for hook in _after_transition:
         hook(case, name, actor)
     return case

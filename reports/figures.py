@@ -35,7 +35,8 @@ from django.utils import timezone
 from rebuttal.models import TERMINAL_STATES, CaseEvent, EventKind, RebuttalCase, Status
 from rebuttal.receivability import RULES as RECEIVABILITY_RULES
 from rebuttal.selectors import policy_current
-from reports.models import FailedRule
+from reports import tally
+from reports.models import FailedRule, Tally
 from reviewers.models import OPEN_ASSIGNMENT_STATUSES, Assignment, AssignmentStatus, FeeLine
 
 # Age of an open case since submission, in days: label -> (fewest, most); None: no upper bound.
@@ -45,6 +46,8 @@ AGE_BUCKETS: dict[str, tuple[int, int | None]] = {
     "61-90": (61, 90),
     "over_90": (91, None),
 }
+
+ONE_DAY = dt.timedelta(days=1)
 
 # A recurring office has at least this many cases in one appraisal cycle.
 RECURRING_OFFICE_MIN = 2
@@ -115,11 +118,29 @@ def _received_qs(scope: Scope) -> QuerySet[RebuttalCase]:
     return _cases(scope).filter(scope.during("submitted_at"))
 
 
+def _tally(
+    scope: Scope, measure: str | tuple[str, ...], *, period: bool = True, exact: bool = False
+) -> QuerySet[Tally]:
+    """``measure``'s running totals in ``scope`` (``period=False``: on every day)."""
+    return tally.rows(
+        measure,
+        start=scope.start if period else None,
+        end=scope.end if period else None,
+        office=scope.office or None,
+        region=scope.region or None,
+        cycle=scope.cycle,
+        contract_type=scope.contract_type or None,
+        exact=exact,
+    )
+
+
 # --- intake ---------------------------------------------------------------------
 
 
 def received(*, scope: Scope) -> int:
     """Cases submitted in the period (drafts are never received)."""
+    if tally.usable():
+        return tally.total(_tally(scope, "received"))
     return _received_qs(scope).count()
 
 
@@ -129,15 +150,11 @@ def receivability(*, scope: Scope) -> dict[str, Any]:
     Counted from the audit trail's transition events, so the date is the day HR
     decided, whenever the case was filed; a case is screened once, so each has one such event.
     """
-    counts = CaseEvent.objects.filter(
-        scope.case_filter("case__"),
-        scope.during("at"),
-        kind=EventKind.TRANSITION,
-        transition__in=[ACCEPT, REJECT],
-    ).aggregate(
-        receivable=Count("pk", filter=Q(transition=ACCEPT)),
-        not_receivable=Count("pk", filter=Q(transition=REJECT)),
-    )
+    if tally.usable():
+        by_key = dict(_tally(scope, "screened").values_list("key").annotate(n=Sum("n")))
+        counts = {"receivable": by_key.get(ACCEPT, 0), "not_receivable": by_key.get(REJECT, 0)}
+    else:
+        counts = _screenings(scope)
     screened = counts["receivable"] + counts["not_receivable"]
     return {
         "screened": screened,
@@ -147,8 +164,22 @@ def receivability(*, scope: Scope) -> dict[str, Any]:
     }
 
 
+def _screenings(scope: Scope) -> dict[str, int]:
+    return CaseEvent.objects.filter(
+        scope.case_filter("case__"),
+        scope.during("at"),
+        kind=EventKind.TRANSITION,
+        transition__in=[ACCEPT, REJECT],
+    ).aggregate(
+        receivable=Count("pk", filter=Q(transition=ACCEPT)),
+        not_receivable=Count("pk", filter=Q(transition=REJECT)),
+    )
+
+
 def withdrawn(*, scope: Scope) -> int:
     """Cases withdrawn in the period (the day the requester withdrew)."""
+    if tally.usable():
+        return tally.total(_tally(scope, "withdrawn"))
     return _cases(scope).filter(scope.during("closed_at"), status=Status.WITHDRAWN).count()
 
 
@@ -165,23 +196,15 @@ def outcomes(*, scope: Scope) -> dict[str, Any]:
     from the index); the steps of each pair are worked out here.
     """
     position = {key: index for index, key in enumerate(policy_current().rating_keys)}
-    pairs = (
-        _cases(scope)
-        .filter(scope.during("decided_at"))
-        .values("original_rating", "final_rating")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
     maintained = revised = 0
     by_steps: dict[int | None, int] = {}
-    for row in pairs:  # one row per pair of ratings, never per case
-        original, final = row["original_rating"], row["final_rating"]
+    for (original, final), n in _decided_pairs(scope):  # one row per pair of ratings, never per case
         if original is not None and original == final:
-            maintained += row["n"]
+            maintained += n
             continue
-        revised += row["n"]
+        revised += n
         steps = position[original] - position[final] if original in position and final in position else None
-        by_steps[steps] = by_steps.get(steps, 0) + row["n"]
+        by_steps[steps] = by_steps.get(steps, 0) + n
     ordered = sorted(by_steps, key=lambda steps: (steps is None, steps or 0))
     return {
         "decided": maintained + revised,
@@ -191,6 +214,21 @@ def outcomes(*, scope: Scope) -> dict[str, Any]:
             "off_scale" if steps is None else str(steps): by_steps[steps] for steps in ordered
         },
     }
+
+
+def _decided_pairs(scope: Scope) -> list[tuple[tuple[str, str], int]]:
+    """Cases decided in the period per pair of (original, final) ratings."""
+    if tally.usable():
+        rows = _tally(scope, "decided").values_list("key").annotate(n=Sum("n")).filter(n__gt=0)
+        return [(tally.decided_pair(key), n) for key, n in rows]
+    rows = (
+        _cases(scope)
+        .filter(scope.during("decided_at"))
+        .values_list("original_rating", "final_rating")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return [((original, final), n) for original, final, n in rows]
 
 
 def step_keys(scale_length: int) -> list[str]:
@@ -214,9 +252,17 @@ def every_step(by_steps: dict[str, int], scale_length: int) -> dict[str, int]:
 
 def outcomes_by_month(*, scope: Scope) -> list[dict[str, Any]]:
     """Cases decided in the period per local calendar month, maintained and revised; months
-    without a decision are left out. One query: each case's month is found by comparing its
-    decision time with the months' first instants (worked out here, in the time zone), so
-    no date is truncated row by row."""
+    without a decision are left out. One query: from the running totals (a month's row, or
+    its days at the period's edges), or else by comparing each case's decision time with the
+    months' first instants (worked out here, in the time zone), so no date is truncated row by row."""
+    if tally.usable():
+        counts: dict[str, dict[str, int]] = {}
+        rows = _tally(scope, "decided").values_list("day", "key").annotate(n=Sum("n")).filter(n__gt=0)
+        for day, key, n in rows:  # one row per month or edge day, and pair of ratings
+            original, final = tally.decided_pair(key)
+            entry = counts.setdefault(day.strftime("%Y-%m"), {"maintained": 0, "revised": 0})
+            entry["maintained" if original == final else "revised"] += n
+        return [{"month": month, **counts[month]} for month in sorted(counts)]
     months, starts = [], []
     first = scope.start.replace(day=1)
     while first <= scope.end:
@@ -240,11 +286,11 @@ def outcomes_by_month(*, scope: Scope) -> list[dict[str, Any]]:
         .annotate(n=Count("pk"))
         .order_by("month")
     )
-    counts: dict[int, dict[str, int]] = {}
+    by_index: dict[int, dict[str, int]] = {}
     for row in rows:  # one row per month and outcome
-        entry = counts.setdefault(row["month"], {"maintained": 0, "revised": 0})
+        entry = by_index.setdefault(row["month"], {"maintained": 0, "revised": 0})
         entry["maintained" if row["same"] else "revised"] += row["n"]
-    return [{"month": months[index], **counts[index]} for index in sorted(counts)]
+    return [{"month": months[index], **by_index[index]} for index in sorted(by_index)]
 
 
 # --- open cases -----------------------------------------------------------------
@@ -257,24 +303,7 @@ def open_cases(*, scope: Scope, today: dt.date) -> dict[str, Any]:
     apply here, only the filters. Open means filed and not terminal (a decided case
     is open until its outcome letter closes it).
     """
-    buckets = {}
-    for label, (fewest, most) in AGE_BUCKETS.items():
-        # Age = today - local submission date, within [fewest, most]. The youngest bucket
-        # has no lower bound on age, so a case stamped after ``today`` still counts as new.
-        q = Q()
-        if fewest > 0:
-            q &= Q(submitted_at__lt=_day_start(today - dt.timedelta(days=fewest - 1)))
-        if most is not None:
-            q &= Q(submitted_at__gte=_day_start(today - dt.timedelta(days=most)))
-        buckets[label] = Count("pk", filter=q)
-    rows = (
-        _cases(scope)
-        .exclude(status__in=[Status.DRAFT, *TERMINAL_STATES])
-        .filter(submitted_at__isnull=False)
-        .values("status")
-        .annotate(total=Count("pk"), **buckets)
-        .order_by("status")
-    )
+    rows = _open_rows(scope, today)
     by_state: dict[str, int] = {}
     by_age = dict.fromkeys(AGE_BUCKETS, 0)
     by_state_and_age: dict[str, dict[str, int]] = {}
@@ -289,6 +318,43 @@ def open_cases(*, scope: Scope, today: dt.date) -> dict[str, Any]:
         "by_age": by_age,
         "by_state_and_age": by_state_and_age,
     }
+
+
+def _open_rows(scope: Scope, today: dt.date) -> list[dict[str, Any]]:
+    """One row per open state: ``status``, ``total`` and a count per age bucket."""
+    use_tally = tally.usable()
+    buckets = {}
+    for label, (fewest, most) in AGE_BUCKETS.items():
+        # Age = today - local submission date, within [fewest, most]. The youngest bucket
+        # has no lower bound on age, so a case stamped after ``today`` still counts as new.
+        q = Q()
+        if fewest > 0:
+            newest = today - dt.timedelta(days=fewest)
+            q &= Q(day__lte=newest) if use_tally else Q(submitted_at__lt=_day_start(newest + ONE_DAY))
+        if most is not None:
+            oldest = today - dt.timedelta(days=most)
+            q &= Q(day__gte=oldest) if use_tally else Q(submitted_at__gte=_day_start(oldest))
+        buckets[label] = Sum("n", filter=q) if use_tally else Count("pk", filter=q)
+    if use_tally:
+        rows = (
+            _tally(scope, "open", period=False)
+            .values("key")
+            .annotate(total=Sum("n"), **buckets)
+            .filter(total__gt=0)
+            .order_by("key")
+        )
+        return [
+            {"status": row["key"], "total": row["total"], **{label: row[label] or 0 for label in buckets}}
+            for row in rows
+        ]
+    return list(
+        _cases(scope)
+        .exclude(status__in=[Status.DRAFT, *TERMINAL_STATES])
+        .filter(submitted_at__isnull=False)
+        .values("status")
+        .annotate(total=Count("pk"), **buckets)
+        .order_by("status")
+    )
 
 
 # --- reviewers ------------------------------------------------------------------
@@ -358,33 +424,18 @@ def trends(*, scope: Scope) -> list[dict[str, Any]]:
     not from each case's stored result. Two queries: one count per cycle and office,
     one per cycle and failed rule.
     """
-    per_office = (
-        _received_qs(scope)
-        .values("appraisal_cycle", "office")
-        .annotate(n=Count("pk"), not_receivable=Count("pk", filter=Q(status=Status.NOT_RECEIVABLE)))
-        .order_by("appraisal_cycle", "office")
-    )
     rules = [rule.__name__ for rule in RECEIVABILITY_RULES]
-    per_rule = (
-        FailedRule.objects.filter(
-            scope.case_filter("case__"), scope.during("case__submitted_at"), rule__in=rules
-        )
-        .values("case__appraisal_cycle", "rule")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+    per_office, per_rule = _trend_rows(scope, rules)
     cycles: dict[int, dict[str, Any]] = {}
-    for row in per_office:  # one row per cycle and office
-        cycle = cycles.setdefault(
-            row["appraisal_cycle"], {"cases": 0, "not_receivable": 0, "recurring_offices": []}
-        )
-        cycle["cases"] += row["n"]
-        cycle["not_receivable"] += row["not_receivable"]
-        if row["n"] >= RECURRING_OFFICE_MIN:
-            cycle["recurring_offices"].append({"office": row["office"], "cases": row["n"]})
+    for (number, office), (n, not_receivable) in per_office.items():  # one per cycle and office
+        cycle = cycles.setdefault(number, {"cases": 0, "not_receivable": 0, "recurring_offices": []})
+        cycle["cases"] += n
+        cycle["not_receivable"] += not_receivable
+        if n >= RECURRING_OFFICE_MIN:
+            cycle["recurring_offices"].append({"office": office, "cases": n})
     failing: dict[int, dict[str, int]] = {}
-    for row in per_rule:  # one row per cycle and failed rule
-        failing.setdefault(row["case__appraisal_cycle"], {})[row["rule"]] = row["n"]
+    for (number, rule), n in per_rule.items():  # one per cycle and failed rule
+        failing.setdefault(number, {})[rule] = n
     shown = []
     for number in sorted(cycles):
         cycle = cycles[number]
@@ -406,6 +457,44 @@ def trends(*, scope: Scope) -> list[dict[str, Any]]:
             }
         )
     return shown
+
+
+def _trend_rows(
+    scope: Scope, rules: list[str]
+) -> tuple[dict[tuple[int, str], tuple[int, int]], dict[tuple[int, str], int]]:
+    """Over the cases received in the period: (cases, not receivable) per cycle and office, and
+    cases per cycle and failed rule."""
+    if tally.usable():
+        counts: dict[tuple[int, str], list[int]] = {}
+        rows = _tally(scope, ("received", "nr"), exact=True).values_list("cycle", "office", "measure")
+        for cycle, office, measure, n in rows.annotate(n=Sum("n")).order_by("cycle", "office"):
+            counts.setdefault((cycle, office), [0, 0])[measure == "nr"] += n
+        per_office = {place: (n, refused) for place, (n, refused) in counts.items() if n}
+        failed = _tally(scope, "rule", exact=True).filter(key__in=rules)
+        per_rule = {
+            (cycle, rule): n
+            for cycle, rule, n in failed.values_list("cycle", "key").annotate(n=Sum("n"))
+            if n
+        }
+        return per_office, per_rule
+    offices = (
+        _received_qs(scope)
+        .values_list("appraisal_cycle", "office")
+        .annotate(n=Count("pk"), not_receivable=Count("pk", filter=Q(status=Status.NOT_RECEIVABLE)))
+        .order_by("appraisal_cycle", "office")
+    )
+    failed_rules = (
+        FailedRule.objects.filter(
+            scope.case_filter("case__"), scope.during("case__submitted_at"), rule__in=rules
+        )
+        .values_list("case__appraisal_cycle", "rule")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return (
+        {(cycle, office): (n, refused) for cycle, office, n, refused in offices},
+        {(cycle, rule): n for cycle, rule, n in failed_rules},
+    )
 
 
 # --- all of it ------------------------------------------------------------------

@@ -212,3 +212,57 @@ class FailedRule(models.Model):
 
     def __str__(self) -> str:
         return f"case {self.case_id} failed {self.rule}"
+
+
+class Tally(models.Model):
+    """How many cases share one fact on one day (or in one month): the figures' running totals.
+
+    ``reports.tally`` adds to it inside every transition's transaction (one
+    upsert) and can rebuild it from the cases, visits, durations and events. Each
+    fact is counted four times: per local day (``grain`` "d") and per month ("m",
+    ``day`` its first day), each for every case (``level`` 0, the dimensions
+    blank) and per office, region, cycle and contract type (``level`` 1). A period's figures
+    then read its whole months and the days at its edges, so the rows a request
+    reads depend on the period and the filters, not on how many cases there are.
+
+    ``measure`` names the fact (``reports.tally.MEASURES``); ``key``, ``days``
+    and ``within`` say which one ("" and 0 where the fact has none).
+    """
+
+    grain = models.CharField(max_length=1)
+    day = models.DateField()
+    # 0: every case (the dimensions blank); 1: the cases of one office, region, cycle and contract type.
+    level = models.PositiveSmallIntegerField()
+    office = models.CharField(max_length=120, default="")
+    region = models.CharField(max_length=120, default="")
+    cycle = models.PositiveIntegerField(default=0)
+    contract_type = models.CharField(max_length=20, default="")
+    measure = models.CharField(max_length=12)
+    key = models.CharField(max_length=100, default="")
+    days = models.IntegerField(default=0)
+    # "y" within target, "n" over it, "" without a target (or not a duration).
+    within = models.CharField(max_length=1, default="")
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "measure",
+                    "level",
+                    "grain",
+                    "day",
+                    "office",
+                    "region",
+                    "cycle",
+                    "contract_type",
+                    "key",
+                    "days",
+                    "within",
+                ],
+                name="one_tally_row_per_fact",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} {self.key} {self.day} ({self.grain}): {self.n}"

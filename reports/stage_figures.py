@@ -15,16 +15,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import (
-    Count,
-    F,
-    Q,
-    QuerySet,
-)
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext
 
 from rebuttal.clocks import STAGE_OF_STATUS
+from reports import tally
 from reports.models import CaseDuration, StageVisit
 
 # The stages in the order a case goes through them.
@@ -80,6 +77,27 @@ def _histogram(queryset: QuerySet, *, group: list[str]) -> QuerySet:
     )
 
 
+def _tally_histogram(queryset: QuerySet, *, group: str | None = None) -> list[dict[str, Any]]:
+    """``_histogram``'s rows from the running totals: the durations of the period's months and
+    edge days grouped by ``group`` (if any) and days, with how many were within target."""
+    fields = [group] if group else []
+    rows = (
+        queryset.values(*fields, "days")
+        .annotate(
+            cases=Sum("n"),
+            cases_within=Coalesce(Sum("n", filter=Q(within="y")), 0),
+            cases_judged=Coalesce(Sum("n", filter=~Q(within="")), 0),
+        )
+        .filter(cases__gt=0)
+        .order_by(*fields, "days")
+    )
+    return [
+        {**{name: row[name] for name in (*fields, "days")}, "n": row["cases"]}
+        | {"within": row["cases_within"], "judged": row["cases_judged"]}
+        for row in rows
+    ]
+
+
 def _figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Count, median, 90th percentile and share within target from one histogram, days ascending.
 
@@ -124,13 +142,18 @@ def stage_durations(
     (visits that left by their due date), ``with_target`` (visits that had one) and
     ``share`` (the first over the second; ``None`` without any). One query.
     """
+    filters = {"office": office, "region": region, "cycle": cycle, "contract_type": contract_type}
+    rows: dict[str, list[dict[str, Any]]] = {}
+    if tally.usable():
+        for row in _tally_histogram(tally.rows("stage", start=start, end=end, **filters), group="key"):
+            rows.setdefault(row["key"], []).append(row)
+        return [{"stage": stage, **_figures(rows.get(stage, []))} for stage in STAGES]
     since, until = _local_bounds(start, end)
     visits = StageVisit.objects.filter(
         _case_filters("case__", office=office, region=region, cycle=cycle, contract_type=contract_type),
         left_at__gte=since,
         left_at__lt=until,
     ).annotate(days=F("elapsed_days"), on_target=F("within_target"))
-    rows: dict[str, list[dict[str, Any]]] = {}
     for row in _histogram(visits, group=["stage"]):  # one row per stage and number of days
         rows.setdefault(row["stage"], []).append(row)
     return [{"stage": stage, **_figures(rows.get(stage, []))} for stage in STAGES]
@@ -152,6 +175,9 @@ def end_to_end(
     case closed (``reports.CaseDuration``), so this reads one narrow row per case.
     Same keys as a stage of ``stage_durations`` (without ``stage``). One query.
     """
+    if tally.usable():
+        filters = {"office": office, "region": region, "cycle": cycle, "contract_type": contract_type}
+        return _figures(_tally_histogram(tally.rows("e2e", start=start, end=end, **filters)))
     since, until = _local_bounds(start, end)
     durations = CaseDuration.objects.filter(
         _case_filters("case__", office=office, region=region, cycle=cycle, contract_type=contract_type),

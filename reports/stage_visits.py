@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from rebuttal.clocks import STAGE_OF_STATUS
 from rebuttal.models import ClockPause, RebuttalCase, Status
+from reports import tally
 from reports.models import CaseDuration, FailedRule, StageVisit
 
 # The transitions that record the screening's result on the case.
@@ -40,15 +41,19 @@ def close_figures(
 
 def record_report_rows(case: RebuttalCase, name: str, actor: Any) -> None:
     """Everything the figures keep about a transition: the stage visit, the failed rules of a
-    screening and the whole case's duration when it closes with an outcome."""
-    record_stage_visit(case, name, actor)
+    screening, the whole case's duration when it closes with an outcome, and what all of it
+    adds to the running totals (``reports.tally``)."""
+    visit = record_stage_visit(case, name, actor)
+    failed: list[str] = []
     if name in SCREENING_TRANSITIONS:
+        failed = failed_rules(case.receivability_result)
         FailedRule.objects.bulk_create(
-            [FailedRule(case_id=case.pk, rule=rule) for rule in failed_rules(case.receivability_result)],
-            ignore_conflicts=True,
+            [FailedRule(case_id=case.pk, rule=rule) for rule in failed], ignore_conflicts=True
         )
-    if case.status == Status.CLOSED:
-        record_case_duration(case)
+    duration = None
+    if case.status == Status.CLOSED and case.last_transition.source != Status.CLOSED:
+        duration = record_case_duration(case)
+    tally.add(tally.transition_facts(case, failed=failed, visit=visit, duration=duration))
 
 
 def failed_rules(result: Any) -> list[str]:
@@ -76,8 +81,9 @@ def duration_figures(
     }
 
 
-def record_case_duration(case: RebuttalCase) -> None:
-    """Keep the duration of a case that has just closed with its outcome. One aggregate, one insert."""
+def record_case_duration(case: RebuttalCase) -> dict[str, Any]:
+    """Keep the duration of a case that has just closed with its outcome (and return its figures).
+    One aggregate, one insert."""
     paused = ClockPause.objects.filter(case_id=case.pk).aggregate(days=Sum("days_added"))["days"] or 0
     policy = case.policy
     figures = duration_figures(
@@ -87,10 +93,12 @@ def record_case_duration(case: RebuttalCase) -> None:
         target_days=policy.case_target_days if policy is not None else None,
     )
     CaseDuration.objects.update_or_create(case_id=case.pk, defaults=figures)
+    return figures
 
 
-def record_stage_visit(case: RebuttalCase, name: str, actor: Any) -> None:
-    """Close the case's open stage visit and open one for the stage it has entered, if any.
+def record_stage_visit(case: RebuttalCase, name: str, actor: Any) -> dict[str, Any] | None:
+    """Close the case's open stage visit and open one for the stage it has entered, if any;
+    the closed visit's figures (with its ``stage``), ``None`` when none was closed.
 
     Submitted and screening are one stay in the receivability stage (screening does
     not restart its clock), so a transition that stays in the same stage changes nothing.
@@ -119,7 +127,8 @@ def record_stage_visit(case: RebuttalCase, name: str, actor: Any) -> None:
         .first()
     )
     if visit is not None and visit.stage == stage:
-        return
+        return None
+    closed = None
     if visit is not None:
         figures = close_figures(
             entered_at=visit.entered_at,
@@ -128,7 +137,9 @@ def record_stage_visit(case: RebuttalCase, name: str, actor: Any) -> None:
             due_when_left=visit.due_when_left,
         )
         StageVisit.objects.filter(pk=visit.pk).update(**figures)
+        closed = {"stage": visit.stage, **figures}
     if stage is not None:
         StageVisit.objects.create(
             case_id=case.pk, stage=stage, status=case.status, entered_at=now, due_on=case.stage_due_on
         )
+    return closed

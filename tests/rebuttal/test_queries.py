@@ -27,15 +27,17 @@ from workflow.services import case_act
 # process and its open task, the flow's lock (savepoint, row lock, release),
 # the task re-read with its process, the task assigned and done, the next task
 # and its link to the previous one; then the reports' stage visit (1: the open
-# visit, which screening keeps, as it stays in the receivability stage).
-START_SCREENING_QUERIES = 23
+# visit, which screening keeps, as it stays in the receivability stage) and the
+# reports' running totals (1 upsert: one fewer case submitted, one more in screening).
+START_SCREENING_QUERIES = 24
 # As above, plus the policy the case is screened under (``case.policy``), the
 # earlier requests for the same appraisal (rule ``one_per_appraisal``) and, as
 # the case enters a new stage, its office and that office's holidays (the
 # calendar its due date counts on).
 # The receivability gateway adds its own task to viewflow's bookkeeping, and the
-# stage visit is closed and the next one opened (3: read, update, insert).
-ACCEPT_RECEIVABLE_QUERIES = 35
+# stage visit is closed and the next one opened (3: read, update, insert), and
+# the running totals get every fact of the screening in one upsert.
+ACCEPT_RECEIVABLE_QUERIES = 36
 # The token with its user, the user's groups, one page of cases (keyset paging: no COUNT).
 LIST_QUERIES = 3
 # The token with its user, the user's groups, the case with its requester and
@@ -45,7 +47,7 @@ DETAIL_QUERIES = 4
 TIMELINE_QUERIES = {"requester": 5, "hr": 6}
 # Token, groups, the visible case, the transition (as START_SCREENING_QUERIES
 # but the actor's groups are cached already) and the requester for the response.
-TRANSITION_API_QUERIES = 26
+TRANSITION_API_QUERIES = 27
 
 
 def fresh(user: Any) -> Any:

@@ -54,6 +54,7 @@ from hypothesis import strategies as st
 
 from rebuttal.models import CaseEvent, EventKind, Policy, RebuttalCase, Status
 from reports import models as report_models
+from reports import tally
 from reports.figures import Scope
 from reports.management_report import management_report_pdf
 from reports.models import StageVisit
@@ -382,6 +383,9 @@ def write_cases(cases: list[Spec], *, requester: Any, reviewers: list, policy: P
         .order_by("pk")
     ]
     FeeLine.objects.bulk_create(fee_lines)
+    # The rows above were written directly, not by transitions: the running totals the
+    # transitions keep are worked out from them, as ``manage.py report_tally --rebuild`` does.
+    tally.rebuild()
 
 
 def write_derived_rows(saved: list[RebuttalCase], cases: list[Spec], lines: list[Timeline]) -> None:
