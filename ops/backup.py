@@ -15,9 +15,11 @@ unpacking, and copying it off-site (rsync, object storage) needs nothing special
 
 A backup is written under a temporary name and renamed when complete, so a
 half-written one never looks valid. A restore checks every checksum first and
-changes nothing if one fails; it stages the media beside ``MEDIA_ROOT`` and swaps
-it in only once the database is restored, then recomputes every letter's hash,
-every case's audit chain and every document's checksum.
+changes nothing if one fails (nor, on PostgreSQL, when the database holds a table
+the dump does not, which ``pg_restore --clean`` would leave behind); it stages the
+media beside ``MEDIA_ROOT`` and swaps it in only once the database is restored,
+then recomputes every letter's hash, every case's audit chain and every
+document's checksum.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -225,6 +228,32 @@ def _pg_dump(target: Path) -> tuple[dict[str, int], dict[str, str], list[tuple[s
             return _snapshot_facts(cursor)
         finally:
             cursor.execute("ROLLBACK")
+
+
+# A table in pg_restore's table of contents: "215; 1259 27374 TABLE public name owner".
+PG_TOC_TABLE = re.compile(r"^\d+; \d+ \d+ TABLE (?!DATA )(\S+) (\S+) ")
+
+
+def _pg_dump_tables(dump: Path) -> set[str]:
+    """The names of the tables the dump holds, from its table of contents."""
+    result = _run([_pg_tool("pg_restore"), "--list", str(dump)], dict(os.environ), "pg_restore --list")
+    return {match[2] for line in result.stdout.splitlines() if (match := PG_TOC_TABLE.match(line))}
+
+
+def _pg_refuse_later_tables(dump: Path) -> None:
+    """Refuse a database holding tables the dump does not (made by a later migration): ``pg_restore
+    --clean`` drops and recreates only what the dump holds, so such a table would stay behind with its
+    rows (and the pending migration could not create it again), or block the restore with its foreign keys.
+    """
+    with connection.cursor() as cursor:
+        later = sorted(set(connection.introspection.table_names(cursor)) - _pg_dump_tables(dump))
+    if later:
+        raise BackupError(
+            f"The database holds tables the backup does not ({', '.join(later)}); "
+            "a restore would leave them behind. Restore into an empty database (drop and create it again, "
+            "or point DATABASE_URL at a new one), then run `manage.py migrate` if the report says so. "
+            "Nothing was changed."
+        )
 
 
 def _pg_restore(dump: Path) -> None:
@@ -491,6 +520,8 @@ def backup_restore(path: Path, manifest: dict[str, Any], *, progress: bool = Tru
     if connection.in_atomic_block:
         raise BackupError("A restore cannot run inside a database transaction.")
     dump = path / manifest["database"]["file"]
+    if manifest["database"]["vendor"] == "postgresql":
+        _pg_refuse_later_tables(dump)
     staged = _stage_media(path, manifest, progress=progress)
     try:
         # Checked again just before use: the backup may have changed since it was verified.

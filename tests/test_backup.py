@@ -441,6 +441,73 @@ def test_a_postgresql_round_trip_restores_into_the_configured_database(site, med
     assert make_case(requester).pk not in restored
 
 
+def _add_later_tables() -> None:
+    """Tables made after the backup (as by a later migration), holding rows: one refers to a case."""
+    case = RebuttalCase.objects.order_by("pk").first()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE later_link (id integer PRIMARY KEY, "
+            'case_id bigint NOT NULL REFERENCES "rebuttal_rebuttalcase" ("id"))'
+        )
+        cursor.execute("INSERT INTO later_link (id, case_id) VALUES (1, %s)", [case.pk])
+        cursor.execute("CREATE TABLE later_tally (id integer PRIMARY KEY, n integer NOT NULL)")
+        cursor.execute("INSERT INTO later_tally (id, n) VALUES (1, 7)")
+
+
+def _drop_later_tables() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS later_link")
+        cursor.execute("DROP TABLE IF EXISTS later_tally")
+
+
+def _tables() -> set[str]:
+    with connection.cursor() as cursor:
+        return set(connection.introspection.table_names(cursor))
+
+
+def test_a_sqlite_restore_takes_away_tables_made_after_the_backup(site, media_root, tmp_path):
+    if connection.vendor != "sqlite":
+        pytest.skip("needs SQLite: this run is on PostgreSQL")
+    before = counts()
+    path = make_backup(tmp_path)
+    _add_later_tables()
+    try:
+        out, _ = run("restore", str(path), "--yes")
+
+        assert "Every check passed." in out
+        assert not _tables() & {"later_link", "later_tally"}
+        assert counts() == before
+    finally:
+        _drop_later_tables()
+
+
+@pytest.mark.postgres
+def test_a_postgresql_restore_into_a_database_with_later_tables_is_refused(site, media_root, tmp_path):
+    """pg_restore --clean drops only what the dump holds: a later table would have stayed behind with its
+    rows while the report said every check passed (or, referring to a case, made pg_restore fail)."""
+    path = make_backup(tmp_path)
+    _add_later_tables()
+    try:
+        before = state(media_root)
+
+        with pytest.raises(
+            CommandError, match=r"tables the backup does not \(later_link, later_tally\)"
+        ) as refused:
+            run("restore", str(path), "--yes")
+
+        assert "Restore into an empty database" in str(refused.value)
+        assert "Nothing was changed." in str(refused.value)
+        assert state(media_root) == before
+        assert {"later_link", "later_tally"} <= _tables()
+        assert sorted(p.name for p in media_root.parent.iterdir()) == ["backup", "media"]  # no staging left
+        _drop_later_tables()
+        # The database at the backup's version again: the same backup restores.
+        out, _ = run("restore", str(path), "--yes")
+        assert "Every check passed." in out
+    finally:
+        _drop_later_tables()
+
+
 @pytest.mark.postgres
 def test_a_missing_pg_dump_is_a_clear_error(site, tmp_path, monkeypatch):
     monkeypatch.setattr(backup.shutil, "which", lambda name: None)
