@@ -137,7 +137,12 @@ def _trends(data: dict[str, Any], threshold: int) -> tuple[list[dict[str, Any]],
     ``received`` (the same cases), so the received total comes out of the same table.
 
     Under each cycle, the recurring offices and the failed rules are listed by name only, each with
-    ``"x"`` (``t`` or more), never with a count (see ``_recurring_offices`` and ``_failed_rules``).
+    ``"x"`` (``t`` or more), never with a count (see ``_recurring_offices`` and ``_failed_rules``);
+    under a cycle whose count is hidden, nothing is listed. A listed name bounds the hidden count
+    from below, and a name left out bounds it from above for a reader who knows which offices the
+    filter covers (two offices, neither listed: fewer than 2t cases), and with ``received`` either
+    bound can pin another cycle's small count. Listing nothing under every hidden count makes the
+    absence say nothing.
     """
     rows = data["trends"]
     if not rows:
@@ -150,13 +155,14 @@ def _trends(data: dict[str, Any], threshold: int) -> tuple[list[dict[str, Any]],
     )
     shown = []
     for i, row in enumerate(rows):
+        listed = not _hidden(table.row_totals[i])
         shown.append(
             {
                 "cycle": row["cycle"],
                 "cases": table.row_totals[i],
                 "not_receivable": table.cells[i][0],
-                "recurring_offices": _recurring_offices(row, threshold),
-                "failed_rules": _failed_rules(row, threshold),
+                "recurring_offices": _recurring_offices(row, threshold) if listed else [],
+                "failed_rules": _failed_rules(row, threshold) if listed else [],
             }
         )
     return shown, table.total
