@@ -58,6 +58,7 @@ INTAKE_FIELDS = (
 
 # --- hooks of higher layers ----------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class TransitionRecord:
     """The transition just recorded, left on the case as ``case.last_transition`` for the hooks:
@@ -70,9 +71,9 @@ class TransitionRecord:
 
 
 # Called after every transition, inside its transaction, as ``hook(case, name, actor)``
-# once the case and its event are saved (``case.last_transition`` says what happened). The workflow app registers the one that
-# moves the viewflow process along, so that whichever path performed the
-# transition, the process and the case can never disagree. (This app may not
+# once the case and its event are saved (``case.last_transition`` says what happened).
+# The workflow app registers the one that moves the viewflow process along, so that
+# whichever path performed the transition, the process and the case can never disagree. (This app may not
 # import the workflow app; it offers the hook instead.)
 _after_transition: list[Callable[[RebuttalCase, str, Any], None]] = []
 
