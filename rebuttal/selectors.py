@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncDate
 
 from rebuttal import permissions, receivability
 from rebuttal.exceptions import CaseNotFound
@@ -109,12 +111,15 @@ def case_receivability(*, case: RebuttalCase) -> list[receivability.RuleResult]:
 REASONS_FOR_REQUESTER = frozenset({"reject_not_receivable", "withdraw", "decide"})
 
 
-def case_timeline(*, case: RebuttalCase, user: Any) -> list[dict[str, Any]]:
+def case_timeline(*, case: RebuttalCase, user: Any, views_by_day: bool = False) -> list[dict[str, Any]]:
     """Every event of the case, oldest first.
 
-    HR (on someone else's case) also sees who opened the case. The requester's
-    timeline is plain: what happened and when, the reasons given to them, their
-    own edits, and no names of the people handling the case.
+    HR (on someone else's case) also sees who opened the case: each opening, or with
+    ``views_by_day`` one entry per person, day and what they opened (at the first
+    opening that day; ``changes`` has ``views``, how many, and ``last``, the last time),
+    so that a page that records every look at the case does not grow with them.
+    The requester's timeline is plain: what happened and when, the reasons given to
+    them, their own edits, and no names of the people handling the case.
     """
     plain = case.requester_id == user.pk
     events = []
@@ -141,21 +146,48 @@ def case_timeline(*, case: RebuttalCase, user: Any) -> list[dict[str, Any]]:
         return events
     groups = permissions.group_names(user)
     if user.is_superuser or groups & {permissions.HR_SPECIALIST, permissions.HR_ADMIN}:
-        events.extend(
-            {
-                "at": access.at,
-                "actor": _actor_label(access.actor),
-                "kind": EventKind.VIEWED.value,
-                "transition": "",
-                "from_status": "",
-                "to_status": "",
-                "changes": {"what": access.what},
-                "reason": "",
-            }
-            for access in CaseAccess.objects.filter(case=case).select_related("actor")
-        )
+        events.extend(_views_by_day(case) if views_by_day else _views(case))
         events.sort(key=lambda item: item["at"])
     return events
+
+
+def _view_entry(at: Any, actor: Any, changes: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "at": at,
+        "actor": _actor_label(actor),
+        "kind": EventKind.VIEWED.value,
+        "transition": "",
+        "from_status": "",
+        "to_status": "",
+        "changes": changes,
+        "reason": "",
+    }
+
+
+def _views(case: RebuttalCase) -> list[dict[str, Any]]:
+    accesses = CaseAccess.objects.filter(case=case).select_related("actor")
+    return [_view_entry(access.at, access.actor, {"what": access.what}) for access in accesses]
+
+
+def _views_by_day(case: RebuttalCase) -> list[dict[str, Any]]:
+    """One entry per person, local day and what was opened, counted in the database."""
+    rows = (
+        CaseAccess.objects.filter(case=case)
+        .annotate(day=TruncDate("at"))
+        .values("actor", "what", "day")
+        .annotate(views=Count("pk"), first=Min("at"), last=Max("at"))
+        .order_by("first")
+    )
+    rows = list(rows)
+    actors = get_user_model().objects.in_bulk({row["actor"] for row in rows if row["actor"] is not None})
+    return [
+        _view_entry(
+            row["first"],
+            actors.get(row["actor"]),
+            {"what": row["what"], "views": row["views"], "last": row["last"]},
+        )
+        for row in rows
+    ]
 
 
 def _actor_label(user: Any) -> str:

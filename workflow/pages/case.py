@@ -17,7 +17,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed, has_transition_perm
 
@@ -179,7 +181,7 @@ def case_page_context(
 
 def _timeline(case: RebuttalCase, user: Any) -> list[dict[str, Any]]:
     """The case's timeline (plain for the requester: ``case_timeline``) with readable labels."""
-    entries = case_timeline(case=case, user=user)
+    entries = case_timeline(case=case, user=user, views_by_day=True)
     for entry in entries:
         changes = entry["changes"] or {}
         entry["change_list"] = []
@@ -190,6 +192,16 @@ def _timeline(case: RebuttalCase, user: Any) -> list[dict[str, Any]]:
             entry["label"] = _("Letter issued: %(kind)s") % {"kind": LetterKind(kind).label}
         elif entry["kind"] == EventKind.DOCUMENT_ADDED and changes.get("name"):
             entry["label"] = _("Document added: %(name)s") % {"name": changes["name"]}
+        elif entry["kind"] == EventKind.VIEWED and changes.get("views", 1) > 1:
+            entry["label"] = ngettext(
+                "Opened (%(what)s) %(views)s time, last at %(last)s",
+                "Opened (%(what)s) %(views)s times, last at %(last)s",
+                changes["views"],
+            ) % {
+                "what": changes.get("what", ""),
+                "views": changes["views"],
+                "last": date_format(timezone.localtime(changes["last"]), "TIME_FORMAT"),
+            }
         elif entry["kind"] == EventKind.VIEWED:
             entry["label"] = _("Opened (%(what)s)") % {"what": changes.get("what", "")}
         else:
