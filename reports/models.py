@@ -217,13 +217,15 @@ class FailedRule(models.Model):
 class Tally(models.Model):
     """How many cases share one fact on one day (or in one month): the figures' running totals.
 
-    ``reports.tally`` adds to it inside every transition's transaction (one
-    upsert) and can rebuild it from the cases, visits, durations and events. Each
-    fact is counted four times: per local day (``grain`` "d") and per month ("m",
-    ``day`` its first day), each for every case (``level`` 0, the dimensions
-    blank) and per office, region, cycle and contract type (``level`` 1). A period's figures
-    then read its whole months and the days at its edges, so the rows a request
-    reads depend on the period and the filters, not on how many cases there are.
+    ``reports.tally`` appends rows inside every transition's transaction (one
+    INSERT of +1/-1 rows, which never waits for another transaction) and
+    ``tally.compact`` merges the rows of each fact into one now and then (the
+    scheduler's pass); a figure sums ``n`` over whatever rows there are. Each fact
+    is counted four times: per local day (``grain`` "d") and per month ("m",
+    ``day`` its first day), each for every case (``level`` 0, the dimensions blank)
+    and per office, region, cycle and contract type (``level`` 1). A period's
+    figures then read its whole months and the days at its edges, so the rows a
+    request reads depend on the period and the filters, not on how many cases there are.
 
     ``measure`` names the fact (``reports.tally.MEASURES``); ``key``, ``days``
     and ``within`` say which one ("" and 0 where the fact has none).
@@ -245,8 +247,10 @@ class Tally(models.Model):
     n = models.BigIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
+        indexes = [
+            # Every fact's identity, in the order the figures filter by: one measure at one
+            # level and grain, a range of days, then the dimensions and what is grouped by.
+            models.Index(
                 fields=[
                     "measure",
                     "level",
@@ -260,7 +264,7 @@ class Tally(models.Model):
                     "days",
                     "within",
                 ],
-                name="one_tally_row_per_fact",
+                name="tally_fact",
             ),
         ]
 

@@ -7,7 +7,8 @@ every row the fact belongs to — its local day and its month, for every case an
 for the case's office, region, cycle and contract type — in one upsert, inside
 the transition's transaction. A period's figure then sums the rows of its whole
 months and of the days at its edges: at most a few hundred rows per fact and
-filter, however many cases there are.
+filter, however many cases there are (once ``compact`` has merged the rows the
+transitions appended, which the scheduler's pass does every few minutes).
 
 The facts (``MEASURES``) are those the figures count; each is a function of the
 case, its stage visits, its duration and its screening event, so ``facts_of_all``
@@ -20,11 +21,14 @@ Days are local days in ``TIME_ZONE``. A figure asked for in another time zone
 (``timezone.override``) cannot use the tally and is computed from the cases
 (``usable``).
 
-Concurrency: two transitions of different cases on the same day add to the same
-rows. The upsert (``INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n``) is
-atomic on both databases; on PostgreSQL each row stays locked until the
-transaction commits, and rows are always written in the same order, so two
-transactions wait for each other instead of deadlocking.
+Concurrency: two transitions of different cases on the same day count the same
+facts. Adding to one shared row per fact (an upsert) would lock that row until
+the transaction commits, and a transaction that moves several cases (releasing a
+reviewer's assignments) would then hold a shared row while waiting for a case
+another transaction holds, which waits for the shared row: a deadlock (seen in
+CI). So a transition only appends its own rows (+1 and -1), which no other
+transaction waits for, and ``compact`` merges each fact's rows into one in a
+single statement that takes every row it deletes into the sum it inserts.
 """
 
 from __future__ import annotations
@@ -208,23 +212,52 @@ def _rows(facts: Counter[Fact]) -> Counter[tuple[Any, ...]]:
 
 
 def add(facts: Counter[Fact]) -> None:
-    """Add ``facts`` to the tally: one upsert per ``CHUNK`` rows, rows in a fixed order."""
+    """Append ``facts``' rows to the tally (one INSERT)."""
     rows = sorted(_rows(facts).items())
-    if not rows:
-        return
+    if rows:
+        Tally.objects.bulk_create(
+            [Tally(**dict(zip(KEY_FIELDS, row, strict=True)), n=n) for row, n in rows], batch_size=CHUNK
+        )
+
+
+def compact() -> int:
+    """Merge the rows of each fact that has several (or only a zero) into one row with their sum
+    (none when it is zero); how many rows fewer there are.
+
+    One statement on PostgreSQL (a DELETE ... RETURNING feeding the INSERT of the sums): the rows
+    it deletes are exactly those it sums, whatever transactions append meanwhile (a row committed
+    during the statement is not in its snapshot, and stays). On SQLite the transaction takes the
+    write lock when it begins (``transaction_mode`` IMMEDIATE): nobody appends until it commits,
+    and the DELETE leaves the rows the INSERT has just written (ids above the last one before it).
+    """
     table = connection.ops.quote_name(Tally._meta.db_table)
-    columns = [connection.ops.quote_name(Tally._meta.get_field(name).column) for name in KEY_FIELDS]
-    n = connection.ops.quote_name("n")
-    placeholders = "(" + ", ".join(["%s"] * (len(KEY_FIELDS) + 1)) + ")"
-    with connection.cursor() as cursor:
-        for first in range(0, len(rows), CHUNK):
-            chunk = rows[first : first + CHUNK]
+    keys = ", ".join(connection.ops.quote_name(Tally._meta.get_field(name).column) for name in KEY_FIELDS)
+    n, pk = connection.ops.quote_name("n"), connection.ops.quote_name("id")
+    to_merge = f"GROUP BY {keys} HAVING COUNT(*) > 1 OR SUM({n}) = 0"
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
             cursor.execute(
-                f"INSERT INTO {table} ({', '.join(columns)}, {n}) "
-                f"VALUES {', '.join([placeholders] * len(chunk))} "
-                f"ON CONFLICT ({', '.join(columns)}) DO UPDATE SET {n} = {table}.{n} + excluded.{n}",
-                [value for row, count in chunk for value in (*row, count)],
+                f"WITH gone AS (DELETE FROM {table} "
+                f"WHERE ({keys}) IN (SELECT {keys} FROM {table} {to_merge}) RETURNING {keys}, {n}), "
+                f"added AS (INSERT INTO {table} ({keys}, {n}) SELECT {keys}, SUM({n}) FROM gone "
+                f"GROUP BY {keys} HAVING SUM({n}) <> 0 RETURNING 1) "
+                "SELECT (SELECT COUNT(*) FROM gone) - (SELECT COUNT(*) FROM added)"
             )
+            return cursor.fetchone()[0]
+        cursor.execute(f"SELECT COALESCE(MAX({pk}), 0) FROM {table}")
+        last = cursor.fetchone()[0]
+        cursor.execute(
+            f"INSERT INTO {table} ({keys}, {n}) SELECT {keys}, SUM({n}) FROM {table} WHERE {pk} <= %s "
+            f"GROUP BY {keys} HAVING (COUNT(*) > 1 OR SUM({n}) = 0) AND SUM({n}) <> 0",
+            [last],
+        )
+        added = cursor.rowcount
+        cursor.execute(
+            f"DELETE FROM {table} WHERE {pk} <= %s AND ({keys}) IN "
+            f"(SELECT {keys} FROM {table} WHERE {pk} <= %s {to_merge})",
+            [last, last],
+        )
+        return cursor.rowcount - added
 
 
 # --- everything again, from the cases -----------------------------------------------
@@ -308,9 +341,8 @@ def rebuild() -> int:
 def differences(limit: int = 20) -> list[str]:
     """How the tally differs from the facts of every case (at most ``limit`` lines; empty: none)."""
     expected = _rows(facts_of_all())
-    found = Counter(
-        {tuple(row[:-1]): row[-1] for row in Tally.objects.exclude(n=0).values_list(*KEY_FIELDS, "n")}
-    )
+    sums = Tally.objects.values_list(*KEY_FIELDS).annotate(total=Sum("n")).order_by()
+    found = Counter({tuple(row[:-1]): row[-1] for row in sums if row[-1]})
     lines = []
     for row in sorted(set(expected) | set(found)):
         if expected[row] != found[row]:

@@ -33,6 +33,7 @@ from rebuttal.exceptions import CaseError
 from rebuttal.models import TERMINAL_STATES, RebuttalCase
 from rebuttal.permissions import DECISION_MAKER, ENDORSER, HR_SPECIALIST
 from rebuttal.selectors import policy_current
+from reports import tally
 from reviewers.services import invitations_due_for_expiry
 from workflow import letters, notifications
 from workflow.models import Notification, NotificationStatus
@@ -85,6 +86,8 @@ def run(now: dt.datetime | None = None) -> Summary:
     summary.retried = retry_unsent(now)
     summary.letters_retried = letters.retry_pending(now)
     idempotency.purge_expired(now)
+    # The rows transitions appended to the reports' running totals, merged into one per fact.
+    tally.compact()
     return summary
 
 

@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('n', models.BigIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('measure', 'level', 'grain', 'day', 'office', 'region', 'cycle', 'contract_type', 'key', 'days', 'within'), name='one_tally_row_per_fact')],
+                'indexes': [models.Index(fields=['measure', 'level', 'grain', 'day', 'office', 'region', 'cycle', 'contract_type', 'key', 'days', 'within'], name='tally_fact')],
             },
         ),
     ]

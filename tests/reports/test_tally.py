@@ -17,6 +17,7 @@ import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import Sum
 from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
@@ -25,6 +26,7 @@ from reports import figures, tally
 from reports.figures import Scope
 from reports.models import Tally
 from tests.factories import UserFactory, advance, make_case
+from workflow import scheduler
 from workflow.services import case_act
 
 THREADS = 8
@@ -132,26 +134,64 @@ def test_the_check_command_finds_a_wrong_total_and_rebuild_mends_it(people, caps
     assert "Rebuilt" in capsys.readouterr().out
     assert tally.differences() == []
     call_command("report_tally")
+    advance(make_case(people["requester"]), to="screening", requester=people["requester"], hr=people["hr"])
+    call_command("report_tally", "--compact")
+    assert "rows fewer" in capsys.readouterr().out
+    call_command("report_tally")
 
 
 def test_the_migration_fills_the_totals_the_transitions_would_have_kept(people) -> None:  # noqa: ANN001
     for n in range(3):
         case = make_case(people["requester"], office=f"Office {n}")
         advance(case, to="awaiting_assignment", requester=people["requester"], hr=people["hr"])
-    kept = sorted(Tally.objects.values_list(*tally.KEY_FIELDS, "n"))
+    kept = _sums()
     Tally.objects.all().delete()
     migration = importlib.import_module("reports.migrations.0008_backfill_tally")
     migration.forwards(apps, None)
-    assert sorted(Tally.objects.exclude(n=0).values_list(*tally.KEY_FIELDS, "n")) == [
-        row for row in kept if row[-1]
-    ]
+    assert _sums() == kept
+    assert len(kept) > 10
+
+
+def _sums() -> dict[tuple[Any, ...], int]:
+    """Each fact's total over its rows (zeros left out)."""
+    rows = Tally.objects.values_list(*tally.KEY_FIELDS).annotate(total=Sum("n")).order_by()
+    return {tuple(row[:-1]): row[-1] for row in rows if row[-1]}
+
+
+def test_compacting_merges_each_facts_rows_and_keeps_every_total(people) -> None:  # noqa: ANN001
+    cases = [make_case(people["requester"], office=f"Office {n % 2}") for n in range(4)]
+    for case in cases:
+        advance(case, to="screening", requester=people["requester"], hr=people["hr"])
+    # Each transition appended its own +1/-1 rows: submitted cases went up four times and down four.
+    before = _sums()
+    rows = Tally.objects.count()
+    removed = tally.compact()
+    assert removed > 0
+    assert Tally.objects.count() == rows - removed
+    assert _sums() == before
+    # One row per fact now, and no row whose total is zero (the cases no longer submitted).
+    assert Tally.objects.values(*tally.KEY_FIELDS).distinct().count() == Tally.objects.count()
+    assert not Tally.objects.filter(n=0).exists()
+    assert not Tally.objects.filter(measure="open", key="submitted").exists()
+    assert tally.differences() == []
+    assert tally.compact() == 0
+
+
+def test_the_scheduler_compacts_the_totals(people) -> None:  # noqa: ANN001
+    case = make_case(people["requester"])
+    advance(case, to="screening", requester=people["requester"], hr=people["hr"])
+    assert Tally.objects.filter(n=-1).exists()
+    scheduler.run()
+    assert not Tally.objects.filter(n__lte=0).exists()
+    assert tally.differences() == []
 
 
 @pytest.mark.postgres
 def test_racing_transitions_on_postgresql_lose_no_count(transactional_db, policy, groups) -> None:  # noqa: ANN001
-    """Eight threads move eight cases of one office at once (every transition adds to the same
-    day's and month's rows), and two of them also race for the same case (one loses and adds
-    nothing): no deadlock, and the totals equal the cases afterwards."""
+    """Eight threads move seven cases of one office at once (every transition counts the same
+    day's and month's facts), two of them racing for the same case (one loses and adds nothing),
+    while another thread compacts the totals over and over: no deadlock, no count lost or counted
+    twice, and the totals equal the cases afterwards."""
     requester = UserFactory(username="tally-requester")  # a requester needs no group
     hr_users = []
     for n in range(THREADS):
@@ -161,10 +201,19 @@ def test_racing_transitions_on_postgresql_lose_no_count(transactional_db, policy
     cases = [make_case(requester, office="Geneva Office") for _ in range(THREADS - 1)]
     for case in cases:
         advance(case, to="screening", requester=requester, hr=hr_users[0])
-    # The last thread races the first for case 0.
+    # The last thread races the first for case 0; one more compacts the totals all along.
     targets = [case.pk for case in cases] + [cases[0].pk]
-    start = threading.Barrier(THREADS, timeout=TIMEOUT)
+    start = threading.Barrier(THREADS + 1, timeout=TIMEOUT)
     results: list[Any] = []
+    merged: list[int] = []
+
+    def compacting() -> None:
+        try:
+            start.wait()
+            for _ in range(20):
+                merged.append(tally.compact())
+        finally:
+            connection.close()
 
     def work(n: int) -> None:
         try:
@@ -182,12 +231,16 @@ def test_racing_transitions_on_postgresql_lose_no_count(transactional_db, policy
             connection.close()
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(THREADS)]
+    threads.append(threading.Thread(target=compacting))
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(TIMEOUT)
     assert not any(thread.is_alive() for thread in threads)
     assert sorted(results) == ["TransitionRefused"] + ["done"] * (THREADS - 1)
+    assert len(merged) == 20
+    assert tally.differences() == []
+    tally.compact()
     assert tally.differences() == []
     screened = figures.receivability(scope=Scope(start=timezone.localdate(), end=timezone.localdate()))
     assert screened["screened"] == THREADS - 1
