@@ -28,6 +28,9 @@ export ALLOWED_HOSTS="127.0.0.1,localhost"
 export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$PROD_DB"
 export CELERY_BROKER_URL="${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0}"
 export CACHE_URL="${CACHE_URL:-redis://127.0.0.1:6379/1}"
+# A task held by a worker that was killed comes back after this many seconds (not Redis's hour);
+# a task still running then is handed out again, which every task here is safe against.
+export CELERY_VISIBILITY_TIMEOUT="${CELERY_VISIBILITY_TIMEOUT:-60}"
 export STATIC_COLLECTED=1
 export MEDIA_ROOT="$PWD/$STATE/media"
 export LOG_FORMAT="${LOG_FORMAT:-json}"

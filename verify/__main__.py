@@ -18,6 +18,7 @@ import sys
 CHECKS = {
     "fuzz": ("verify.fuzz", "API fuzzing with schemathesis, as each role: no 5xx, no undocumented status"),
     "load": ("verify.load", "wrk load, 100,000 cases: req/s and p95 of pages vs a bare view, all 200"),
+    "faults": ("verify.faults", "database restarts, worker kills under load: none lost or twice, 503 only"),
     "restore": ("verify.restore", "backup, wipe, restore on SQLite and PostgreSQL: letters, chains, files"),
 }
 

@@ -179,9 +179,25 @@ def enqueue(rows: Iterable[Notification]) -> list[str]:
     Notification.objects.bulk_create(fresh, ignore_conflicts=True)
     new_keys = [row.dedupe_key for row in fresh]
     if new_keys:
+        # The ids are read here, in the transaction (``ignore_conflicts`` leaves them unset), so that
+        # after the commit nothing but the queueing is left: a query there fails when the database
+        # goes down just after the commit, and the rows would wait for the scheduler (ten minutes).
+        ids = list(
+            Notification.objects.filter(dedupe_key__in=new_keys, status=NotificationStatus.PENDING)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         # robust: a broker or mail failure after commit must not fail the action that was committed.
-        transaction.on_commit(lambda: send_pending(keys=new_keys), robust=True)
+        transaction.on_commit(lambda: queue_sending(ids), robust=True)
     return new_keys
+
+
+def queue_sending(ids: list[int]) -> None:
+    """Queue the sending task for each notification id (no query: run after the commit)."""
+    from workflow.tasks import send_notification
+
+    for pk in ids:
+        send_notification.delay(pk)
 
 
 def send_pending(*, keys: list[str] | None = None, ids: list[int] | None = None) -> None:
