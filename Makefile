@@ -56,7 +56,8 @@ test: lint
 bench: install
 	$(BIN)/python -m bench
 
-# The production profile's verification (`verify/`): API fuzzing, the load test; prints every figure.
+# The production profile's verification (`verify/`): API fuzzing, fault injection, the load test and the
+# backup round trip; prints every figure.
 # Set DATABASE_URL for PostgreSQL (the load test's 100,000 cases need it). wrk comes from Debian.
 verify: install
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
