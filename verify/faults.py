@@ -81,6 +81,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from verify import server as live
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 CLUSTER = "verifyfaults"
@@ -571,20 +573,7 @@ def _manage(env: dict[str, str], *args: str) -> str:
 
 
 def _subprocess_json(env: dict[str, str], *args: str, stdin: str | None = None) -> dict[str, Any]:
-    finished = subprocess.run(
-        [sys.executable, "-m", "verify.faults", *args],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-    )
-    line = next((line for line in finished.stdout.splitlines() if line.startswith(MARKER)), None)
-    if finished.returncode != 0 or line is None:
-        raise RuntimeError(
-            f"verify.faults {args[0]} failed ({finished.returncode}):\n{finished.stderr[-4000:]}"
-        )
-    return json.loads(line[len(MARKER) :])
+    return live.module_json("verify.faults", env, *args, marker=MARKER, stdin=stdin)
 
 
 # --- HTTP clients -----------------------------------------------------------------------

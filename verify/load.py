@@ -441,15 +441,8 @@ def _log_problems(log: str, limit: int = 60) -> list[str]:
 
 
 def _populate_in_subprocess(env: dict[str, str], cases: int) -> dict[str, Any]:
-    """Run ``_populate`` in a fresh interpreter on the server's database (this process may have Django set up
-    on another one); what it found, as a dict."""
-    finished = subprocess.run(
-        [sys.executable, "-m", "verify.load", str(cases)], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    line = next((line for line in finished.stdout.splitlines() if line.startswith(MARKER)), None)
-    if finished.returncode != 0 or line is None:
-        raise RuntimeError(f"populating the database failed ({finished.returncode}):\n{finished.stderr}")
-    return json.loads(line[len(MARKER) :])
+    """Run ``_populate`` in a fresh interpreter on the server's database; what it found, as a dict."""
+    return live.module_json("verify.load", env, str(cases), marker=MARKER)
 
 
 def _populate(cases: int) -> dict[str, Any]:

@@ -668,20 +668,7 @@ def _manage(env: dict[str, str], *args: str) -> None:
 
 def _helper(env: dict[str, str], *args: str) -> dict[str, Any]:
     """Run this module's helper (``facts``, ``add-documents``) in a fresh interpreter on the database."""
-    finished = subprocess.run(
-        [sys.executable, "-m", "verify.restore", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=STEP_TIMEOUT_SECONDS,
-    )
-    line = next((line for line in finished.stdout.splitlines() if line.startswith(MARKER)), None)
-    if finished.returncode != 0 or line is None:
-        raise RuntimeError(
-            f"verify.restore {' '.join(args)} failed ({finished.returncode}):\n{finished.stderr}"
-        )
-    return json.loads(line[len(MARKER) :])
+    return live.module_json("verify.restore", env, *args, marker=MARKER, timeout=STEP_TIMEOUT_SECONDS)
 
 
 def _with_database(url: str, name: str) -> str:

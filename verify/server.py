@@ -9,6 +9,7 @@ Nothing here touches the developer's database, media or audit log.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -21,6 +22,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench import database as bench_database
 
@@ -61,6 +63,33 @@ class LiveServer:
             self._drop_database()  # type: ignore[operator]
         finally:
             shutil.rmtree(self._directory, ignore_errors=True)
+
+
+def module_json(
+    module: str,
+    env: dict[str, str],
+    *args: str,
+    marker: str,
+    stdin: str | None = None,
+    timeout: float | None = None,
+) -> dict[str, Any]:
+    """Run ``python -m module args`` in a fresh interpreter with ``env`` (this process may have Django
+    set up on another database) and return the JSON it printed on the line starting with ``marker``."""
+    finished = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    line = next((line for line in finished.stdout.splitlines() if line.startswith(marker)), None)
+    if finished.returncode != 0 or line is None:
+        raise RuntimeError(
+            f"{module} {' '.join(args)} failed ({finished.returncode}):\n{finished.stderr[-4000:]}"
+        )
+    return json.loads(line[len(marker) :])
 
 
 def _free_port() -> int:

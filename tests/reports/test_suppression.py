@@ -138,24 +138,29 @@ def recoverable_entries(
             lo, hi = ranges[i][j]
             if lo == hi:
                 continue  # the mark itself names the value (t = 1, or t = 2 without zeros)
-            value = true[i][j]
-            other_value_possible = False
-            for narrowed in ((lo, value - 1), (value + 1, hi)):
-                if narrowed[0] > narrowed[1]:
-                    continue
-                trial = [list(row) for row in ranges]
-                trial[i][j] = narrowed
-                if consistent_table_exists(
-                    [row[:n_cols] for row in trial[:n_rows]],
-                    [row[n_cols] for row in trial[:n_rows]],
-                    trial[n_rows][:n_cols],
-                    trial[n_rows][n_cols],
-                ):
-                    other_value_possible = True
-                    break
-            if not other_value_possible:
+            if pinned(ranges, i, j, true[i][j]):
                 recoverable.append((i, j))
     return recoverable
+
+
+def pinned(ranges: list[list[tuple[int, float]]], i: int, j: int, value: int) -> bool:
+    """Whether entry (i, j) of a table with margins (last row and column), whose entries lie in
+    ``ranges``, can only be ``value``: no table fitting the ranges gives it another."""
+    n_rows, n_cols = len(ranges) - 1, len(ranges[0]) - 1
+    lo, hi = ranges[i][j]
+    for narrowed in ((lo, value - 1), (value + 1, hi)):
+        if narrowed[0] > narrowed[1]:
+            continue
+        trial = [list(row) for row in ranges]
+        trial[i][j] = narrowed
+        if consistent_table_exists(
+            [row[:n_cols] for row in trial[:n_rows]],
+            [row[n_cols] for row in trial[:n_rows]],
+            trial[n_rows][:n_cols],
+            trial[n_rows][n_cols],
+        ):
+            return False
+    return True
 
 
 def assert_display_is_truthful(counts, table, *, threshold: int, suppress_zero: bool) -> None:  # noqa: ANN001

@@ -61,7 +61,7 @@ from reports.models import StageVisit
 from reports.suppression import suppress_table
 from reviewers.models import Assignment, FeeLine, RetainerContract, Reviewer
 from tests.factories import UserFactory
-from tests.reports.test_suppression import consistent_table_exists
+from tests.reports.test_suppression import pinned
 
 # --- the world ---------------------------------------------------------------------------
 
@@ -599,21 +599,7 @@ def determined_entries(
         lo, hi = ranges[i][j]
         if lo == hi:
             continue
-        others = False
-        for narrowed in ((lo, value - 1), (value + 1, hi)):
-            if narrowed[0] > narrowed[1]:
-                continue
-            trial = [list(row) for row in ranges]
-            trial[i][j] = narrowed
-            if consistent_table_exists(
-                [row[:n_cols] for row in trial[:n_rows]],
-                [row[n_cols] for row in trial[:n_rows]],
-                trial[n_rows][:n_cols],
-                trial[n_rows][n_cols],
-            ):
-                others = True
-                break
-        if not others:
+        if pinned(ranges, i, j, value):
             found.append((i, j))
     return found
 
