@@ -70,7 +70,7 @@ OPEN_EXCLUDED = frozenset({Status.DRAFT, *TERMINAL_STATES})
 DIMENSIONS = ("office", "region", "cycle", "contract_type")
 KEY_FIELDS = ("measure", "level", "grain", "day", *DIMENSIONS, "key", "days", "within")
 EVERY_CASE, PER_DIMENSIONS = 0, 1
-# Rows per INSERT statement (12 parameters each).
+# Rows per INSERT statement.
 CHUNK = 400
 
 
@@ -213,7 +213,7 @@ def _rows(facts: Counter[Fact]) -> Counter[tuple[Any, ...]]:
 
 def add(facts: Counter[Fact]) -> None:
     """Append ``facts``' rows to the tally (one INSERT)."""
-    rows = sorted(_rows(facts).items())
+    rows = _rows(facts).items()
     if rows:
         Tally.objects.bulk_create(
             [Tally(**dict(zip(KEY_FIELDS, row, strict=True)), n=n) for row, n in rows], batch_size=CHUNK
